@@ -1,0 +1,44 @@
+# make chat: set up .venv, index seeds/, open the chat UI.  make test: same setup, whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install index chat test lint lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# every package pinned; --no-deps keeps the resolver from pulling a CUDA torch or compiling llama-cpp-python
+	$(PY) -m pip install --quiet --progress-bar on $(FIND_LINKS) --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# ingest is incremental: unchanged files cost only a hash, so this is cheap when the index is current
+index: install
+	$(VENV)/bin/assistant ingest seeds/
+
+chat: index
+	$(VENV)/bin/assistant chat
+
+test: install
+	$(PY) -m ruff check assistant tests bench
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check assistant tests bench
+
+bench: index
+	$(PY) bench/ask_latency.py
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) index/chroma index/lexical.sqlite

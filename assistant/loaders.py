@@ -1,0 +1,155 @@
+"""Load .txt, .md, .html and .pdf files into clean text with metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import IngestError
+from assistant.models import Document
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+_INLINE_TAG = re.compile(
+    r"</?(?:u|b|i|em|strong|a|span|br|p|div|sup|sub|small|mark)(?:\s[^<>]*)?/?>", re.I
+)
+_URL = re.compile(r"https?://[^\s<>\"')]+")
+_DATE = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+\d{1,2},\s+\d{4}\b|\b\d{4}-\d{2}-\d{2}\b"
+)
+
+
+def file_hash(data: bytes) -> str:
+    """Content hash used to detect changed files."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def clean_text(text: str) -> str:
+    """Normalise whitespace, drop stray inline tags, mend paragraph breaks inside sentences."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    text = _INLINE_TAG.sub("", text)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    # a paragraph break between a lower-case word and a lower-case word is a layout artefact
+    text = re.sub(r"(?<=[a-z,;])\n{2,}(?=[a-z])", " ", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def _decode(data: bytes, source: str) -> str:
+    """Decode text bytes: UTF-8 (with BOM), UTF-16 by BOM; reject binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise IngestError(f"{source}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(10, len(text) // 100):
+            raise IngestError(f"{source}: not valid UTF-8 text") from None
+        return text
+
+
+def _metadata(text: str, doc: Document) -> Document:
+    """Fill title, date and URL from the text when the document states them."""
+    head = text[:1500]
+    if not doc.title:
+        for line in text.splitlines():
+            line = line.strip().lstrip("#").strip()
+            if line:
+                doc.title = line[:200]
+                break
+    if not doc.date and (m := _DATE.search(head)):
+        doc.date = m.group(0)
+    if not doc.url:
+        marker = re.search(r"(?:original|source)\s*url:\s*(\S+)", text, re.I)
+        m = marker or _URL.search(text)
+        doc.url = (m.group(1) if marker else m.group(0)) if m else ""
+    return doc
+
+
+def load_text(path: Path, data: bytes, source: str) -> Document:
+    """Plain text or Markdown."""
+    text = clean_text(_decode(data, source))
+    return _metadata(text, Document(source=source, text=text))
+
+
+def load_html(path: Path, data: bytes, source: str) -> Document:
+    """HTML: visible text only, title from <title> or <h1>."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(data, source), "lxml")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
+        tag.decompose()
+    title_tag = soup.find("title") or soup.find("h1")
+    title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    if soup.head:
+        soup.head.decompose()
+    for block in soup.find_all(["p", "div", "h1", "h2", "h3", "h4", "li", "tr", "br", "pre"]):
+        block.insert_after("\n\n")
+    text = clean_text(soup.get_text())
+    return _metadata(text, Document(source=source, text=text, title=title))
+
+
+def load_pdf(path: Path, data: bytes, source: str) -> Document:
+    """PDF: text per page, page starts recorded."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise IngestError(f"{source}: encrypted PDF")
+        parts: list[str] = []
+        pages: list[tuple[int, int]] = []
+        offset = 0
+        for number, page in enumerate(reader.pages, start=1):
+            page_text = clean_text(page.extract_text() or "")
+            pages.append((number, offset))
+            parts.append(page_text)
+            offset += len(page_text) + 2
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise IngestError(f"{source}: unreadable PDF ({exc.__class__.__name__})") from exc
+    text = "\n\n".join(parts)
+    if not text.strip():
+        raise IngestError(f"{source}: PDF has no extractable text (scanned?)")
+    return _metadata(text, Document(source=source, text=text, title=meta_title, pages=pages))
+
+
+LOADERS: dict[str, Callable[[Path, bytes, str], Document]] = {
+    ".txt": load_text,
+    ".md": load_text,
+    ".markdown": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+}
+
+
+def load(path: Path, source: str, max_bytes: int) -> Document:
+    """Load one file; raises IngestError with the file's name and the reason."""
+    suffix = path.suffix.lower()
+    if suffix not in LOADERS:
+        raise IngestError(f"{source}: unsupported file type '{suffix}'")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(f"{source}: larger than the {max_bytes // 2**20} MB limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise IngestError(f"{source}: empty file")
+    doc = LOADERS[suffix](path, data, source)
+    if not doc.text.strip():
+        raise IngestError(f"{source}: no text found")
+    doc.content_hash = file_hash(data)
+    return doc

@@ -1,0 +1,143 @@
+"""Dataclasses passed between pipeline steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One extracted document: clean text plus metadata."""
+
+    source: str
+    text: str
+    title: str = ""
+    date: str = ""
+    url: str = ""
+    content_hash: str = ""
+    # (page number, start offset) pairs for paged formats such as PDF
+    pages: list[tuple[int, int]] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page number that holds the character at offset, if paged."""
+        page = None
+        for number, start in self.pages:
+            if start <= offset:
+                page = number
+        return page
+
+
+@dataclass
+class Chunk:
+    """A passage of a document; text == document.text[start:end]."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    date: str = ""
+    url: str = ""
+    page: int | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat metadata for the stores (no None values)."""
+        meta: dict[str, Any] = {
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
+        }
+        if self.page is not None:
+            meta["page"] = self.page
+        return meta
+
+    @classmethod
+    def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+        """Rebuild a chunk from store metadata."""
+        return cls(
+            id=chunk_id,
+            source=str(meta.get("source", "")),
+            text=text,
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            title=str(meta.get("title", "")),
+            date=str(meta.get("date", "")),
+            url=str(meta.get("url", "")),
+            page=int(meta["page"]) if "page" in meta else None,
+        )
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float  # fused score used for ranking
+    dense: float = 0.0  # cosine similarity to the question
+    lexical_rank: int | None = None
+
+
+@dataclass
+class Sentence:
+    """A sentence inside a retrieved chunk, with offsets into the document text."""
+
+    text: str
+    start: int
+    end: int
+    hit: Hit
+    score: float = 0.0
+    vector: list[float] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Citation:
+    """A numbered passage cited by the answer."""
+
+    id: int
+    chunk: Chunk
+    score: float
+    quote_start: int | None = None  # the supporting sentence inside the document
+    quote_end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape of a citation."""
+        return {
+            "id": self.id,
+            "source": self.chunk.source,
+            "title": self.chunk.title,
+            "text": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "score": round(float(self.score), 4),
+        }
+
+
+@dataclass
+class Answer:
+    """The verified answer the user sees."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    backend: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""
+    notes: list[str] = field(default_factory=list)
+    draft: str = ""  # the generator's raw text before verification
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape shared by the CLI, the Python API and the HTTP API."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "backend": self.backend,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

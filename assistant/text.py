@@ -1,0 +1,159 @@
+"""Text helpers: sentence spans, content words, names and numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ABBREVIATIONS = {
+    "u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov",
+    "sen", "rep", "no", "vs", "etc", "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "fig", "approx", "a.m", "p.m",
+}
+STOPWORDS = set(
+    """a an the and or but if of to in on at by for with from as is are was were be been being
+    do does did done have has had having it its it's this that these those there their they them
+    he she his her him we our you your i me my what which who whom whose when where why how
+    will would shall should can could may might must not no yes so than then also just about
+    into over after before between during while up down out off again further once here all any
+    both each few more most other some such only own same too very s t don now said says say
+    according tell told""".split()
+)
+QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_BOUNDARY = re.compile(r"([.!?]['\"”’)]*)(\s+)")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and unify quotes for comparisons."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.replace("’", "'").replace("“", '"').replace("”", '"').lower()
+
+
+def stem(word: str) -> str:
+    """A tiny suffix stripper, enough to match 'meets'/'meeting'/'met' roughly."""
+    w = fold(word).strip(".'")
+    for suffix in ("'s", "ies", "ing", "ed", "es", "s", "ly"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            break
+    return w
+
+
+def words(text: str) -> list[str]:
+    """Word tokens, keeping inner dots and apostrophes (U.S., Russia's)."""
+    return [m.group(0).rstrip(".") or m.group(0) for m in _WORD.finditer(text)]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry meaning (no stopwords)."""
+    out = []
+    for w in words(text):
+        f = fold(w)
+        if f in STOPWORDS or f.rstrip("'s") in STOPWORDS:
+            continue
+        out.append(stem(w))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers in the text, normalised (1,000 -> 1000)."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not sentence-initial stopwords: a proxy for proper names."""
+    found = set()
+    for i, w in enumerate(words(text)):
+        if not w[:1].isupper():
+            continue
+        f = fold(w)
+        if f in STOPWORDS or f in QUESTION_WORDS:
+            continue
+        if i == 0 and f in STOPWORDS:
+            continue
+        found.add(stem(w))
+    return found
+
+
+def _is_abbreviation(text: str, dot_index: int) -> bool:
+    """True when the dot at dot_index ends an abbreviation or an initial."""
+    start = dot_index
+    while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
+        start -= 1
+    token = fold(text[start:dot_index])
+    if token in ABBREVIATIONS:
+        return True
+    return len(token) == 1 and token.isalpha() and text[start:dot_index].isupper()
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence (start, end) spans, end exclusive; paragraphs always end a sentence."""
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
+        p_start, p_text = para.start(), para.group(0)
+        cursor = 0
+        for m in _BOUNDARY.finditer(p_text):
+            dot = m.start(1)
+            if p_text[dot] == "." and _is_abbreviation(p_text, dot):
+                following = p_text[m.end() : m.end() + 1]
+                if not following or not following.isupper() or _next_is_name(p_text, m.end()):
+                    continue
+            end = m.end(1)
+            _append_span(spans, p_text, cursor, end, p_start + offset)
+            cursor = m.end()
+        _append_span(spans, p_text, cursor, len(p_text), p_start + offset)
+    return spans
+
+
+def _next_is_name(text: str, index: int) -> bool:
+    """After 'U.S.' a capitalised word usually continues the sentence (U.S. Deputy ...)."""
+    return bool(re.match(r"[A-Z][a-z]+", text[index:]))
+
+
+def _append_span(spans: list[tuple[int, int]], text: str, start: int, end: int, base: int) -> None:
+    """Add a trimmed non-empty span."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((base + start, base + end))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text."""
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+_NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n't\b", re.I)
+
+
+_ORDINALS = "first second third fourth fifth last final next previous".split()
+
+
+def polarity(question: str, sentence: str) -> str:
+    """Yes/No for a yes/no question from its best evidence sentence.
+
+    No when the sentence is negated, when it names a different ordinal ("first" asked, "second"
+    stated), or when a name the question asks about is absent while the sentence names others.
+    """
+    if _NEGATION.search(sentence):
+        return "No"
+    q_words, s_words = set(words(fold(question))), set(words(fold(sentence)))
+    asked = q_words & set(_ORDINALS)
+    if asked and not asked & s_words and s_words & set(_ORDINALS):
+        return "No"
+    have = {stem(w) for w in words(sentence)}
+    missing = [n for n in names(question) if not any(h.startswith(n[:5]) for h in have)]
+    if missing and names(sentence) - names(question):
+        return "No"
+    return "Yes"

@@ -1,0 +1,138 @@
+"""Check every answer sentence against the passage it cites; replace or drop what is unsupported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.evidence import Evidence, terms_match
+from assistant.generation import GenerationInput, extractive_answer
+from assistant.models import Sentence
+from assistant.protocols import Embedder
+from assistant.retriever import cosine
+from assistant.settings import VerifySettings
+from assistant.text import content_terms, fold, names, numbers, polarity, split_sentences, stem, words
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class Verdict:
+    """The verified answer text and what the verifier did."""
+
+    text: str
+    cited: list[Sentence] = field(default_factory=list)  # supporting sentence per kept claim
+    notes: list[str] = field(default_factory=list)
+    fell_back: bool = False
+
+
+def strip_markers(text: str) -> str:
+    """Remove [n] markers the model wrote; attribution is ours."""
+    return _MARKER.sub("", text).strip()
+
+
+def _word_stems(text: str) -> list[str]:
+    """Stems of every word, stopwords included (names like 'No' or 'May' must still match)."""
+    return [stem(w) for w in words(text)]
+
+
+def _grounded(claim: str, passage: str, min_token_support: float) -> bool:
+    """Names and numbers of the claim appear in the passage, and most content words do."""
+    have = _word_stems(passage)
+    for name in names(claim):
+        if not any(terms_match(name, h) for h in have):
+            return False
+    if numbers(claim) - numbers(passage):
+        return False
+    terms = content_terms(claim)
+    if not terms:
+        return False
+    found = sum(1 for t in terms if any(terms_match(t, h) for h in have))
+    return found / len(terms) >= min_token_support
+
+
+def _degenerate(sentence: str) -> bool:
+    """Loops such as "X Y Z X Y Z X Y Z": too few distinct words for the length."""
+    toks = [fold(w) for w in words(sentence)]
+    return len(toks) >= 8 and len(set(toks)) / len(toks) < 0.5
+
+
+def _claims(draft: str) -> list[str]:
+    """Answer sentences worth checking (markers removed, fragments dropped)."""
+    out = []
+    for sentence in split_sentences(strip_markers(draft).replace("\n", " ")):
+        sentence = sentence.strip().strip('"').strip()
+        if _degenerate(sentence):
+            continue
+        if len(content_terms(sentence)) >= 1 and not fold(sentence).startswith(("source", "note")):
+            out.append(sentence)
+    return out
+
+
+def _support(
+    claim: str, vector: Sequence[float], evidence: Evidence, options: VerifySettings
+) -> Sentence | None:
+    """The evidence sentence that best supports the claim, if any passes every check."""
+    best, best_sim = None, options.support_threshold
+    for sent in evidence.sentences:
+        sim = cosine(vector, sent.vector)
+        if sim >= best_sim and _grounded(claim, sent.hit.chunk.text, options.min_token_support):
+            best, best_sim = sent, sim
+    return best
+
+
+def _yes_no_consistent(claims: list[str], question: str, evidence: Evidence) -> bool:
+    """For yes/no questions the stated polarity must match the top evidence."""
+    first = fold(claims[0]) if claims else ""
+    said = "Yes" if first.startswith("yes") else "No" if first.startswith("no") else None
+    return said is not None and said == polarity(question, evidence.sentences[0].text)
+
+
+def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> bool:
+    """For who/where/which/how-many questions the answer must name what the top evidence names."""
+    if kind in ("yesno", "other"):
+        return True
+    said = set().union(*(names(c) | numbers(c) for c in claims)) - names(question) - numbers(question)
+    offered = names(top) | numbers(top)
+    return any(any(terms_match(a, b) for b in offered) for a in said)
+
+
+def verify(
+    draft: str,
+    data: GenerationInput,
+    evidence: Evidence,
+    embedder: Embedder,
+    options: VerifySettings,
+    number_of: dict[str, int],
+) -> Verdict:
+    """Keep supported sentences (re-cited), drop the rest; fall back to quoted evidence."""
+    claims = _claims(draft)
+    verdict = Verdict(text="")
+    kept: list[str] = []
+    top_ids = {id(s) for s in evidence.sentences[:3]}
+    if claims:
+        for claim, vector in zip(claims, embedder.embed(claims), strict=True):
+            support = _support(claim, vector, evidence, options)
+            if support is None:
+                verdict.notes.append(f"Removed a sentence the sources do not support: “{claim}”")
+                continue
+            kept.append(f"{claim.rstrip('.!? ')} [{number_of[support.hit.chunk.id]}].")
+            verdict.cited.append(support)
+    on_topic = any(id(s) in top_ids for s in verdict.cited)
+    if data.kind == "yesno" and kept and not _yes_no_consistent(claims, data.question, evidence):
+        verdict.notes.append("The model's yes/no did not match the evidence.")
+        kept = []
+    top = evidence.sentences[0].text
+    if kept and on_topic and not _answers_like_top(kept, data.question, data.kind, top):
+        verdict.notes.append("The model's answer did not name what the best evidence names.")
+        on_topic = False
+    if not kept or not on_topic:
+        if kept and not verdict.notes[-1:]:
+            verdict.notes.append("The model's answer did not address the question.")
+        verdict.text = extractive_answer(data)
+        verdict.cited = [evidence.sentences[0]]
+        verdict.fell_back = True
+        return verdict
+    verdict.text = " ".join(kept)
+    return verdict

@@ -1,0 +1,69 @@
+"""End to end with the real embedder, real Chroma and the real local LLM on the seed article."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluate import Summary, load_questions, run
+from assistant.service import Assistant
+
+pytestmark = pytest.mark.integration
+QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "seed_questions.jsonl"
+# Floors from the measured figures in bench/RESULTS.md, minus a small tolerance: a drop fails the suite.
+FLOORS = {"local": (0.45, 0.85), "extractive": (0.5, 0.85)}
+
+
+def test_who_leads_the_russian_delegation(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("Who leads the Russian delegation?")
+    assert not answer.abstained and answer.backend == "local"
+    assert "Darchiyev" in answer.answer and "[1]" in answer.answer
+    cited = answer.citations[0]
+    assert "Darchiyev" in cited.chunk.text
+    document = real_assistant.document(cited.chunk.source)
+    assert document is not None
+    for c in answer.citations:
+        assert document["text"][c.chunk.start : c.chunk.end] == c.chunk.text
+
+
+def test_follow_up_uses_the_conversation(real_assistant: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "Who leads the Russian delegation?"},
+        {"role": "assistant", "content": "Alexander Darchiyev leads the Russian delegation [1]."},
+    ]
+    answer = real_assistant.ask("And the American one?", history=history)
+    assert "American" in answer.standalone_question
+    assert not answer.abstained and "Coulter" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the recommended dose of ibuprofen for an adult?", "What is the capital of Australia?"],
+)
+def test_off_topic_questions_abstain(real_assistant: Assistant, question: str) -> None:
+    answer = real_assistant.ask(question)
+    assert answer.abstained and not answer.citations and "don't say" in answer.answer
+
+
+def test_streaming_yields_pieces_then_the_verified_answer(real_assistant: Assistant) -> None:
+    events = list(real_assistant.ask_stream("Where will the second round of talks take place?"))
+    pieces = [e for e in events if isinstance(e, str)]
+    assert len(pieces) > 1 and "".join(pieces).strip()
+    final = events[-1]
+    assert not isinstance(final, str) and "Istanbul" in final.answer
+
+
+@pytest.mark.parametrize("generator", ["local", "extractive"])
+def test_question_set_does_not_regress(real_assistant: Assistant, generator: str, tmp_path: Path) -> None:
+    items = [i for i in load_questions(QUESTIONS) if i["category"] != "date"]
+    summary: Summary = run(lambda q, h: real_assistant.ask(q, h, generator=generator), items)
+    figures = summary.headline()
+    (tmp_path / f"{generator}.json").write_text(json.dumps(figures))
+    answer_floor, abstain_floor = FLOORS[generator]
+    assert figures["answerable_rate"] >= answer_floor, figures
+    assert figures["abstain_rate"] >= abstain_floor, figures
+    for outcome in summary.outcomes:
+        if not outcome.answer.abstained:
+            assert outcome.answer.citations, outcome.item["id"]

@@ -1,0 +1,63 @@
+"""The verifier keeps supported sentences and catches invented names and numbers."""
+
+from assistant.evidence import Evidence
+from assistant.generation import GenerationInput
+from assistant.models import Chunk, Hit, Sentence
+from assistant.settings import VerifySettings
+from assistant.verify import verify
+from tests.conftest import FakeEmbedder
+
+PASSAGE = (
+    "Russia's newly appointed ambassador to the United States, Alexander Darchiyev, and U.S. Deputy "
+    "Assistant Secretary of State Sonata Coulter will lead their respective delegations, the ministry said."
+)
+OTHER = "Darchiyev and Coulter last met in Istanbul on Feb. 27 to discuss their diplomatic missions."
+
+
+def _evidence() -> tuple[Evidence, dict[str, int]]:
+    embedder = FakeEmbedder()
+    hits = [Hit(Chunk("c1", "a.txt", PASSAGE, 0, len(PASSAGE)), 1.0), Hit(Chunk("c2", "a.txt", OTHER, 500, 590), 0.5)]
+    sentences = [Sentence(h.chunk.text, h.chunk.start, h.chunk.end, h, 1.0 - i / 10) for i, h in enumerate(hits)]
+    for s, v in zip(sentences, embedder.embed([s.text for s in sentences]), strict=True):
+        s.vector = v
+    return Evidence(sentences, 0.9, "person"), {"c1": 1, "c2": 2}
+
+
+OPTIONS = VerifySettings(support_threshold=0.3, min_token_support=0.6)
+DATA = GenerationInput("Who leads the Russian delegation?", [(1, PASSAGE), (2, OTHER)], "person")
+
+
+def test_supported_sentence_is_kept_and_cited() -> None:
+    evidence, numbers = _evidence()
+    draft = "Alexander Darchiyev, Russia's newly appointed ambassador, will lead the delegation."
+    verdict = verify(draft, DATA, evidence, FakeEmbedder(), OPTIONS, numbers)
+    assert not verdict.fell_back
+    assert verdict.text == draft.rstrip(".") + " [1]."
+
+
+def test_hallucinated_name_is_caught() -> None:
+    evidence, numbers = _evidence()
+    draft = "Sergei Ivanov, Russia's newly appointed ambassador, will lead the delegation."
+    verdict = verify(draft, DATA, evidence, FakeEmbedder(), OPTIONS, numbers)
+    assert verdict.fell_back and "Ivanov" not in verdict.text
+    assert verdict.text == f"{PASSAGE} [1]"
+    assert any("Ivanov" in note for note in verdict.notes)
+
+
+def test_hallucinated_number_is_caught() -> None:
+    evidence, numbers = _evidence()
+    draft = "Darchiyev and Coulter last met in Istanbul on Feb. 29 to discuss their missions. Darchiyev will lead."
+    verdict = verify(draft, DATA, evidence, FakeEmbedder(), OPTIONS, numbers)
+    assert "Feb. 29" not in verdict.text
+    assert any("Feb. 29" in note for note in verdict.notes)
+
+
+def test_model_markers_are_replaced_by_our_attribution() -> None:
+    evidence, numbers = _evidence()
+    draft = (
+        "Darchiyev and Coulter will lead their respective delegations [2]. "
+        "They last met in Istanbul on Feb. 27 [1]."
+    )
+    verdict = verify(draft, DATA, evidence, FakeEmbedder(), OPTIONS, numbers)
+    assert verdict.text.startswith("Darchiyev and Coulter will lead their respective delegations [1].")
+    assert "Feb. 27 [2]." in verdict.text
