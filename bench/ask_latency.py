@@ -1,0 +1,98 @@
+"""Benchmark: accuracy on the seed question set and `ask` latency, per generator, in one run.
+
+Usage: python bench/ask_latency.py [--generators local,extractive] [--repeats 3]
+Needs an index of seeds/ (make index). Prints the figures and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from assistant.evaluate import load_questions, run
+from assistant.service import Assistant
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "eval" / "seed_questions.jsonl"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def measure(assistant: Assistant, generator: str, repeats: int) -> dict[str, object]:
+    """Accuracy over the set, then latency of answerable questions repeated `repeats` times."""
+    items = [i for i in load_questions(QUESTIONS) if i["category"] != "date"]
+    assistant.ask("Who leads the Russian delegation?", generator=generator)  # warm-up: load models
+    summary = run(lambda q, h: assistant.ask(q, h, generator=generator), items)
+    latencies = []
+    for _ in range(repeats):
+        for item in items:
+            start = time.perf_counter()
+            assistant.ask(item["question"], item.get("history") or [], generator=generator)
+            latencies.append(time.perf_counter() - start)
+    by_category: dict[str, list[bool]] = {}
+    for o in summary.outcomes:
+        by_category.setdefault(o.item["category"], []).append(o.correct and o.cited)
+    return {
+        **summary.headline(),
+        "p50_s": round(statistics.median(latencies), 3),
+        "p95_s": round(percentile(latencies, 0.95), 3),
+        "asks": len(latencies),
+        "by_category": {k: f"{sum(v)}/{len(v)}" for k, v in sorted(by_category.items())},
+    }
+
+
+def main() -> None:
+    """Run and report."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--generators", default="local,extractive")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    assistant = Assistant.from_settings()
+    rows = {}
+    for name in args.generators.split(","):
+        rows[name] = measure(assistant, name, args.repeats)
+        print(name, rows[name], flush=True)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {dt.datetime.now().isoformat(timespec='minutes')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"- command: `.venv/bin/python bench/ask_latency.py --repeats {args.repeats}` (index of seeds/ built first)",
+        f"- question set: `tests/eval/seed_questions.jsonl` without the date-arithmetic category "
+        f"({rows[next(iter(rows))]['asks'] // args.repeats} questions)",
+        "",
+        "| generator | answerable correct + cited | unanswerable abstained | wrong abstentions | ask p50 (s) | "
+        "ask p95 (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"| {name} | {r['answerable_correct_cited']} ({r['answerable_rate']}) | {r['unanswerable_abstained']} "
+            f"({r['abstain_rate']}) | {r['wrong_abstentions']} | {r['p50_s']} | {r['p95_s']} |"
+        )
+    lines += ["", "Per category (correct and cited, or abstained for unanswerable):", ""]
+    for name, r in rows.items():
+        lines.append(f"- {name}: " + ", ".join(f"{k} {v}" for k, v in r["by_category"].items()))
+    lines += [
+        "",
+        "Latency is wall time of `Assistant.ask` in a warm process (models loaded), every question of the set",
+        f"asked {args.repeats} times; abstentions are included (they skip generation and are fast).",
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
