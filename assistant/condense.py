@@ -25,35 +25,35 @@ def last_user_question(history: Sequence[dict[str, str]]) -> str:
     return ""
 
 
-def _spans(text: str, longest: int = 4) -> list[str]:
-    """Contiguous runs of up to `longest` words that start and end on a content word."""
-    toks = words(text)
-    spans = []
-    for i in range(len(toks)):
-        for j in range(i, min(len(toks), i + longest)):
-            if fold(toks[i]) in STOPWORDS or fold(toks[j]) in STOPWORDS:
-                continue
-            spans.append(" ".join(toks[i : j + 1]))
-    return spans
+def _noun_phrase_ending_at(tokens: list[str], index: int) -> list[str]:
+    """The run of content words that ends at tokens[index] ("Kremlin spokesman")."""
+    start = index
+    while start > 0 and fold(tokens[start - 1]) not in STOPWORDS:
+        start -= 1
+    return tokens[start : index + 1]
 
 
 def _substitute(previous: str, replacement: str, embedder: Embedder) -> str:
     """Put `replacement` in place of the phrase of `previous` it stands for."""
     replacement = re.sub(r"^(his|her|their|its|the)\s+", "", replacement.strip(), flags=re.I)
     replacement = re.sub(r"\s+(counterparts?|ones?|side|equivalents?)$", "", replacement, flags=re.I)
-    prev_folded = {fold(w) for w in words(previous)}
-    new = " ".join(w for w in words(replacement) if fold(w) not in prev_folded) or replacement
-    spans = [sp for sp in _spans(previous) if fold(sp) not in STOPWORDS]
-    if not spans:
+    tokens = words(previous)
+    content = [i for i, t in enumerate(tokens) if fold(t) not in STOPWORDS]
+    new = words(replacement)
+    if not content or not new:
         return f"{previous} {replacement}"
-    vectors = embedder.embed([new] + spans)
-    size = len(new.split())
-    scores = [
-        cosine(vectors[0], v) - 0.05 * abs(len(sp.split()) - size) for sp, v in zip(spans, vectors[1:], strict=True)
-    ]
-    target = spans[max(range(len(spans)), key=scores.__getitem__)]
-    pattern = r"\s+".join(re.escape(t) for t in target.split())
-    return re.sub(pattern, new, previous, count=1)
+    vectors = embedder.embed([new[-1], *[tokens[i] for i in content]])
+    scores = [cosine(vectors[0], v) for v in vectors[1:]]
+    best = max(range(len(content)), key=scores.__getitem__)
+    if len(new) > 1 and scores[best] >= 0.6:
+        target = _noun_phrase_ending_at(tokens, content[best])  # the head noun matches: swap its phrase
+    else:
+        vectors = embedder.embed([new[0], *[tokens[i] for i in content]])
+        scores = [cosine(vectors[0], v) for v in vectors[1:]]
+        target = [tokens[content[max(range(len(content)), key=scores.__getitem__)]]]
+        replacement = new[0] if len(new) == 1 else replacement
+    pattern = r"\W+".join(re.escape(t) for t in target)
+    return re.sub(pattern, replacement, previous, count=1)
 
 
 def last_turn_names(history: Sequence[dict[str, str]]) -> list[str]:
