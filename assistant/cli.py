@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--history", type=Path, help="JSON list of earlier {role, content} messages")
     _generator_flags(ask)
+    backends = sub.add_parser("backends", help="list the generators and check each can answer")
+    _generator_flags(backends)
     chat = sub.add_parser("chat", help="open the chat UI at http://127.0.0.1:7860")
     chat.add_argument("--host")
     chat.add_argument("--port", type=int)
@@ -110,6 +112,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backends(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each generator with its status; exit 1 when the selected one is not usable."""
+    from assistant.components import check_generator
+    from assistant.registry import GENERATORS
+
+    selected_ok = True
+    for name in GENERATORS.names():
+        status = check_generator(name, settings)
+        mark = "*" if name == settings.generator else " "
+        detail = {"local": settings.local.gguf_path or "packaged SmolLM2", "openai": settings.openai.base_url}
+        print(f"{mark} {name:<11} {status:<40} {detail.get(name, '')}")
+        if name == settings.generator and status != "ok":
+            selected_ok = False
+    return 0 if selected_ok else 1
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Launch the Gradio chat UI."""
     from assistant.service import Assistant
@@ -129,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    commands = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat}
+    commands = {"ingest": cmd_ingest, "ask": cmd_ask, "backends": cmd_backends, "chat": cmd_chat}
     try:
         return commands[args.command](args, _settings(args))
     except AssistantError as exc:

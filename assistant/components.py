@@ -34,3 +34,36 @@ def _local(settings: Settings):  # noqa: ANN202
     system = load_prompt(settings.prompts_dir, "system")
     answer = load_prompt(settings.prompts_dir, "answer")
     return LlamaCppGenerator(settings.local, system, answer)
+
+
+@GENERATORS.register("openai")
+def _openai(settings: Settings):  # noqa: ANN202
+    from assistant.adapters.openai_generator import OpenAIGenerator
+
+    system = load_prompt(settings.prompts_dir, "system")
+    answer = load_prompt(settings.prompts_dir, "answer")
+    return OpenAIGenerator(settings.openai, settings.api_key(), settings.openai.api_key_env, system, answer)
+
+
+def check_generator(name: str, settings: Settings) -> str:
+    """'ok' or why a configured generator cannot answer now."""
+    import importlib.util
+    from pathlib import Path
+
+    if name == "extractive":
+        return "ok"
+    if name == "local":
+        if importlib.util.find_spec("xllamacpp") is None:
+            return "llama.cpp binding missing (pip install xllamacpp)"
+        from assistant.adapters.llamacpp_generator import packaged_gguf
+
+        try:
+            path = settings.local.gguf_path or packaged_gguf()
+        except Exception as exc:  # noqa: BLE001 - reported as text
+            return str(exc)
+        return "ok" if Path(path).is_file() else f"GGUF not found: {path} (setting local.gguf_path)"
+    if name == "openai":
+        from assistant.adapters.openai_generator import check_endpoint
+
+        return check_endpoint(settings.openai, settings.api_key())
+    return "unknown"

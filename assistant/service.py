@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
 from assistant.condense import condense
-from assistant.errors import AssistantError, GeneratorError, IndexEmptyError, QuestionError
+from assistant.errors import AssistantError, IndexEmptyError, QuestionError
 from assistant.evidence import Evidence, gather
 from assistant.generation import GenerationInput
 from assistant.ingest import Ingestor, IngestReport
@@ -133,10 +133,9 @@ class Assistant:
             for piece in gen.stream(data):
                 draft += piece
                 yield piece
-        except GeneratorError as exc:
-            failure = f"The language model failed ({exc}); showing quoted evidence instead."
         except AssistantError as exc:
-            failure = f"The language model is unavailable ({exc}); showing quoted evidence instead."
+            log.warning("generator %s failed: %s", gen.name, exc)
+            failure = f"{exc}; showing quoted evidence instead."
         timings["generate"] = _ms(t)
         t = time.perf_counter()
         verdict = verify(draft, data, evidence, self.embedder, self.settings.verify, number_of)

@@ -38,6 +38,7 @@ class OpenAISettings(BaseModel):
     max_retries: int = 2
     max_tokens: int = 256
     temperature: float = 0.0
+    stream: bool = True
 
 
 class RetrievalSettings(BaseModel):

@@ -73,13 +73,13 @@ def _claims(draft: str) -> list[str]:
 def _support(
     claim: str, vector: Sequence[float], evidence: Evidence, options: VerifySettings
 ) -> Sentence | None:
-    """The evidence sentence that best supports the claim, if any passes every check."""
-    best, best_sim = None, options.support_threshold
+    """The most relevant evidence sentence that supports the claim (close in meaning, grounded), if any."""
     for sent in evidence.sentences:
-        sim = cosine(vector, sent.vector)
-        if sim >= best_sim and _grounded(claim, sent.hit.chunk.text, options.min_token_support):
-            best, best_sim = sent, sim
-    return best
+        if cosine(vector, sent.vector) >= options.support_threshold and _grounded(
+            claim, sent.hit.chunk.text, options.min_token_support
+        ):
+            return sent
+    return None
 
 
 def _yes_no_consistent(claims: list[str], question: str, evidence: Evidence) -> bool:

@@ -54,11 +54,18 @@ def measure(assistant: Assistant, generator: str, repeats: int) -> dict[str, obj
 def main() -> None:
     """Run and report."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--generators", default="local,extractive")
+    parser.add_argument("--generators", default="local,extractive,openai")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     assistant = Assistant.from_settings()
+    server = None
+    if "openai" in args.generators:
+        # the openai generator talks HTTP to a llama.cpp OpenAI-compatible server on 127.0.0.1 (same GGUF)
+        from assistant.adapters.llamacpp_generator import LlamaCppServer
+
+        server = LlamaCppServer(assistant.settings.local)
+        assistant.settings.openai.base_url, assistant.settings.openai.model = server.base_url, server.model_id
     rows = {}
     for name in args.generators.split(","):
         rows[name] = measure(assistant, name, args.repeats)
@@ -88,6 +95,8 @@ def main() -> None:
         "",
         "Latency is wall time of `Assistant.ask` in a warm process (models loaded), every question of the set",
         f"asked {args.repeats} times; abstentions are included (they skip generation and are fast).",
+        "`openai` is the OpenAI-compatible HTTP adapter pointed at a llama.cpp server on 127.0.0.1 serving the",
+        "same SmolLM2 GGUF, so it measures the adapter and HTTP overhead against `local` (in-process).",
         "",
     ]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")

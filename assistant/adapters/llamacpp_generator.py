@@ -42,6 +42,7 @@ class LlamaCppServer:
             raise ConfigError(f"GGUF model not found: {path}", "Fix the setting local.gguf_path.")
         params = xllamacpp.CommonParams()
         params.model.path = path
+        params.model_alias = {Path(path).stem}
         params.n_ctx = options.n_ctx
         params.n_parallel = 1
         params.cpuparams.n_threads = options.n_threads
@@ -49,6 +50,7 @@ class LlamaCppServer:
         params.verbosity = -1
         params.log_json = False
         self.model_path = path
+        self.model_id = Path(path).stem
         self._server = xllamacpp.Server(params)
 
     @property
@@ -81,9 +83,9 @@ class LlamaCppServer:
         threading.Thread(target=run, daemon=True).start()
         while (item := pieces.get()) is not done:
             if isinstance(item, Exception):
-                raise GeneratorError(f"llama.cpp failed: {item}") from item
+                raise GeneratorError(f"The local model failed ({item.__class__.__name__})") from item
             if isinstance(item, dict) and "error" in item:
-                raise GeneratorError(f"llama.cpp error: {item['error']}")
+                raise GeneratorError(f"The local model reported an error: {str(item['error'])[:200]}")
             for choice in item.get("choices", []) if isinstance(item, dict) else []:
                 text = (choice.get("delta") or {}).get("content")
                 if text:

@@ -1,0 +1,107 @@
+"""Faults of an OpenAI-compatible endpoint, over real sockets: each ends in an answer or the quoted fallback."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.service import Assistant
+from assistant.settings import OpenAISettings, Settings
+from tests.conftest import SEEDS
+from tests.fake_openai import Step, serve
+
+pytestmark = pytest.mark.integration
+QUESTION = "Who leads the Russian delegation?"
+SECRET = "sk-test-5ecret-never-shown-0123456789"
+
+
+@pytest.fixture
+def make(real_index: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    monkeypatch.setenv("TEST_LLM_KEY", SECRET)
+
+    def build(base_url: str, **options: object) -> Assistant:
+        fields = {"base_url": base_url, "model": "m", "api_key_env": "TEST_LLM_KEY", "timeout_s": 2.0, **options}
+        openai = OpenAISettings(**fields)
+        return Assistant(Settings(index_dir=real_index, seeds_dir=SEEDS, generator="openai", openai=openai))
+
+    return build
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _fell_back(answer) -> bool:  # noqa: ANN001
+    return any("showing quoted evidence" in n for n in answer.notes)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_healthy_endpoint_answers(make, stream: bool) -> None:  # noqa: ANN001
+    with serve([Step()]) as (url, script):
+        answer = make(url, stream=stream).ask(QUESTION)
+    assert not _fell_back(answer) and "Darchiyev" in answer.answer and answer.citations
+    assert answer.answer.startswith("Alexander Darchiyev will lead the Russian delegation [1]")
+    assert script.headers[0]["authorization"] == f"Bearer {SECRET}"
+
+
+def test_server_not_listening(make) -> None:  # noqa: ANN001
+    answer = make(f"http://127.0.0.1:{_free_port()}/v1", max_retries=1).ask(QUESTION)
+    assert _fell_back(answer) and "unreachable" in answer.notes[0] and "openai.base_url" in answer.notes[0]
+    assert "Darchiyev" in answer.answer and answer.citations
+
+
+def test_server_that_hangs_times_out(make) -> None:  # noqa: ANN001
+    start = time.perf_counter()
+    with serve([Step(hang=6)]) as (url, _):
+        answer = make(url, timeout_s=1.0, max_retries=0).ask(QUESTION)
+    assert time.perf_counter() - start < 5
+    assert _fell_back(answer) and "did not respond within 1s" in answer.notes[0]
+
+
+def test_500_then_200_is_retried(make) -> None:  # noqa: ANN001
+    with serve([Step(status=500, body='{"error": {"message": "boom"}}'), Step()]) as (url, script):
+        answer = make(url, max_retries=2).ask(QUESTION)
+    assert len(script.requests) == 2 and not _fell_back(answer) and "Darchiyev" in answer.answer
+
+
+def test_429_honours_retry_after(make) -> None:  # noqa: ANN001
+    limited = Step(status=429, body='{"error": {"message": "slow down"}}', headers={"Retry-After": "1"})
+    start = time.perf_counter()
+    with serve([limited, Step()]) as (url, script):
+        answer = make(url, max_retries=2).ask(QUESTION)
+    assert time.perf_counter() - start >= 1.0
+    assert len(script.requests) == 2 and not _fell_back(answer)
+
+
+def test_malformed_json_body(make) -> None:  # noqa: ANN001
+    with serve([Step(body="this is { not json")]) as (url, _):
+        answer = make(url, stream=False).ask(QUESTION)
+    assert _fell_back(answer) and "could not be read" in answer.notes[0]
+    assert "Darchiyev" in answer.answer
+
+
+def test_wrong_model_name(make) -> None:  # noqa: ANN001
+    missing = Step(status=404, body='{"error": {"message": "model not found", "type": "invalid_request_error"}}')
+    with serve([missing]) as (url, script):
+        answer = make(url, max_retries=2).ask(QUESTION)
+    assert len(script.requests) == 1  # not retried
+    assert _fell_back(answer) and "openai.model" in answer.notes[0]
+
+
+def test_api_key_never_shown(make, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    caplog.set_level(logging.DEBUG)
+    refused = Step(status=401, body='{"error": {"message": "Incorrect API key provided: %s"}}' % SECRET)
+    with serve([refused]) as (url, _):
+        assistant = make(url)
+        answer = assistant.ask(QUESTION)
+    from assistant.ui import render
+
+    shown = " ".join([answer.answer, *answer.notes, render(answer), caplog.text, repr(assistant.settings)])
+    assert "TEST_LLM_KEY" in answer.notes[0]
+    assert SECRET not in shown
