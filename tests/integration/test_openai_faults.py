@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -96,7 +97,7 @@ def test_wrong_model_name(make) -> None:  # noqa: ANN001
 
 def test_api_key_never_shown(make, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
     caplog.set_level(logging.DEBUG)
-    refused = Step(status=401, body='{"error": {"message": "Incorrect API key provided: %s"}}' % SECRET)
+    refused = Step(status=401, body=json.dumps({"error": {"message": f"Incorrect API key provided: {SECRET}"}}))
     with serve([refused]) as (url, _):
         assistant = make(url)
         answer = assistant.ask(QUESTION)
