@@ -1,4 +1,4 @@
-"""Command line: assistant ingest | ask | chat."""
+"""Command line: assistant ingest | ask | backends | eval | serve | chat."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     _generator_flags(ask)
     backends = sub.add_parser("backends", help="list the generators and check each can answer")
     _generator_flags(backends)
+    evaluate = sub.add_parser("eval", help="score the assistant on a JSONL question set")
+    evaluate.add_argument("questions", type=Path, nargs="?", help="JSONL file (omit with --generate)")
+    evaluate.add_argument("--report", type=Path, help="folder for report.json, report.md and the chart")
+    evaluate.add_argument("--baseline", type=Path, help="report.json to compare with; exit 1 on a drop")
+    evaluate.add_argument("--tolerance", type=float, default=0.05, help="allowed drop of a headline metric")
+    evaluate.add_argument("--generate", type=Path, nargs="*", help="draft questions from these documents")
+    evaluate.add_argument("--out", type=Path, help="with --generate: where to write the draft JSONL")
+    _generator_flags(evaluate)
+    serve = sub.add_parser("serve", help="OpenAI-compatible HTTP API (default http://127.0.0.1:8000/v1)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    _generator_flags(serve)
     chat = sub.add_parser("chat", help="open the chat UI at http://127.0.0.1:7860")
     chat.add_argument("--host")
     chat.add_argument("--port", type=int)
@@ -52,8 +64,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     if model:
         overrides["openai.model" if llm == "openai" else "local.gguf_path"] = model
     overrides["openai.base_url"] = getattr(args, "base_url", None)
-    overrides["ui_host"] = getattr(args, "host", None)
-    overrides["ui_port"] = getattr(args, "port", None)
+    prefix = "api." if args.command == "serve" else "ui_"
+    overrides[f"{prefix}host"] = getattr(args, "host", None)
+    overrides[f"{prefix}port"] = getattr(args, "port", None)
     return load_settings(**overrides)
 
 
@@ -128,6 +141,21 @@ def cmd_backends(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if selected_ok else 1
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the evaluation (or draft questions with --generate)."""
+    from assistant.eval_cli import run_eval
+
+    return run_eval(args, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the OpenAI-compatible HTTP API until interrupted."""
+    from assistant.api import serve
+
+    serve(settings)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Launch the Gradio chat UI."""
     from assistant.service import Assistant
@@ -147,7 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    commands = {"ingest": cmd_ingest, "ask": cmd_ask, "backends": cmd_backends, "chat": cmd_chat}
+    commands = {
+        "ingest": cmd_ingest,
+        "ask": cmd_ask,
+        "backends": cmd_backends,
+        "eval": cmd_eval,
+        "serve": cmd_serve,
+        "chat": cmd_chat,
+    }
     try:
         return commands[args.command](args, _settings(args))
     except AssistantError as exc:

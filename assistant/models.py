@@ -130,6 +130,7 @@ class Answer:
     standalone_question: str = ""
     notes: list[str] = field(default_factory=list)
     draft: str = ""  # the generator's raw text before verification
+    retrieved: list[Hit] = field(default_factory=list, repr=False)  # what retrieval returned, best first
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape shared by the CLI, the Python API and the HTTP API."""

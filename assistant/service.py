@@ -113,7 +113,14 @@ class Assistant:
         standalone = condense(question, history, self.embedder)
         hits = self._retrieve(standalone, timings)
         evidence = gather(standalone, hits, self.embedder)
-        base = Answer(question=question, answer="", abstained=True, backend=gen.name, standalone_question=standalone)
+        base = Answer(
+            question=question,
+            answer="",
+            abstained=True,
+            backend=gen.name,
+            standalone_question=standalone,
+            retrieved=hits,
+        )
         if evidence.answerability < self.settings.verify.abstain_threshold:
             base.answer = abstention(standalone)
             base.timings_ms = {**timings, "total": _ms(start)}

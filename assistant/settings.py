@@ -61,6 +61,23 @@ class VerifySettings(BaseModel):
     min_token_support: float = 0.6
 
 
+class ApiSettings(BaseModel):
+    """OpenAI-compatible HTTP API (assistant serve)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_env: str = "ASSISTANT_API_TOKEN"  # bearer token is read from this variable; unset = no auth
+    max_body_bytes: int = 1_000_000
+
+
+class UISettings(BaseModel):
+    """Chat UI options."""
+
+    user_env: str = "ASSISTANT_UI_USER"  # with password_env set, the UI asks for a login
+    password_env: str = "ASSISTANT_UI_PASSWORD"
+    max_upload_mb: float = 20.0
+
+
 class Settings(BaseSettings):
     """All configuration, built once at the entry point and passed down."""
 
@@ -86,6 +103,13 @@ class Settings(BaseSettings):
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
+    ui: UISettings = Field(default_factory=UISettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploaded documents are stored here, under the data folder only."""
+        return self.index_dir / "uploads"
 
     @classmethod
     def settings_customise_sources(
