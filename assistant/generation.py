@@ -29,7 +29,7 @@ def extractive_answer(data: GenerationInput) -> str:
     number, sentence = data.evidence[0]
     quote = " ".join(sentence.split())
     if data.kind == "yesno":
-        return f"{polarity(data.question, quote)}. {quote} [{number}]"
+        return f"{polarity(data.question, quote)} — {quote} [{number}]"
     return f"{quote} [{number}]"
 
 

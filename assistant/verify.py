@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.evidence import Evidence, terms_match
@@ -136,3 +136,24 @@ def verify(
         return verdict
     verdict.text = " ".join(kept)
     return verdict
+
+
+def make_judge(embedder: Embedder, options: VerifySettings) -> Callable[[str, Sequence[str]], bool]:
+    """The verifier as a support judge for evaluation: do these passages together support the claim?"""
+    cache: dict[str, list[float]] = {}
+
+    def vectors(texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        for text, vec in zip(missing, embedder.embed(missing), strict=True):
+            cache[text] = vec
+        return [cache[t] for t in texts]
+
+    def judge(claim: str, passages: Sequence[str]) -> bool:
+        joined = "\n".join(passages)
+        if not passages or not _grounded(claim, joined, options.min_token_support):
+            return False
+        sentences = [s for p in passages for s in split_sentences(p)]
+        claim_vec, *sentence_vecs = vectors([claim, *sentences])
+        return max((cosine(claim_vec, v) for v in sentence_vecs), default=0.0) >= options.support_threshold
+
+    return judge

@@ -14,8 +14,9 @@ import statistics
 import time
 from pathlib import Path
 
-from assistant.evaluate import load_questions, run
+from assistant.evaluate import evaluate, load_questions
 from assistant.service import Assistant
+from assistant.verify import make_judge
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "eval" / "seed_questions.jsonl"
@@ -32,7 +33,8 @@ def measure(assistant: Assistant, generator: str, repeats: int) -> dict[str, obj
     """Accuracy over the set, then latency of answerable questions repeated `repeats` times."""
     items = [i for i in load_questions(QUESTIONS) if i["category"] != "date"]
     assistant.ask("Who leads the Russian delegation?", generator=generator)  # warm-up: load models
-    summary = run(lambda q, h: assistant.ask(q, h, generator=generator), items)
+    judge = make_judge(assistant.embedder, assistant.settings.verify)
+    report = evaluate(lambda q, h: assistant.ask(q, h, generator=generator), items, judge, generator, progress=False)
     latencies = []
     for _ in range(repeats):
         for item in items:
@@ -40,10 +42,19 @@ def measure(assistant: Assistant, generator: str, repeats: int) -> dict[str, obj
             assistant.ask(item["question"], item.get("history") or [], generator=generator)
             latencies.append(time.perf_counter() - start)
     by_category: dict[str, list[bool]] = {}
-    for o in summary.outcomes:
-        by_category.setdefault(o.item["category"], []).append(o.correct and o.cited)
+    for o in report.outcomes:
+        by_category.setdefault(o.item["category"], []).append(o.passed)
+    answerable = [o for o in report.outcomes if not o.unanswerable]
+    unanswerable = [o for o in report.outcomes if o.unanswerable]
+    head = report.headline()
     return {
-        **summary.headline(),
+        "answerable_correct_cited": f"{sum(o.passed for o in answerable)}/{len(answerable)}",
+        "answerable_rate": head["answered_with_citation"],
+        "unanswerable_abstained": f"{sum(o.answer.abstained for o in unanswerable)}/{len(unanswerable)}",
+        "abstain_rate": head["abstain_recall"],
+        "wrong_abstentions": sum(o.answer.abstained for o in answerable),
+        "citation_precision": head["citation_precision"],
+        "citation_recall": head["citation_recall"],
         "p50_s": round(statistics.median(latencies), 3),
         "p95_s": round(percentile(latencies, 0.95), 3),
         "asks": len(latencies),
@@ -79,14 +90,15 @@ def main() -> None:
         f"- question set: `tests/eval/seed_questions.jsonl` without the date-arithmetic category "
         f"({rows[next(iter(rows))]['asks'] // args.repeats} questions)",
         "",
-        "| generator | answerable correct + cited | unanswerable abstained | wrong abstentions | ask p50 (s) | "
-        "ask p95 (s) |",
-        "|---|---|---|---|---|---|",
+        "| generator | answerable correct + cited | unanswerable abstained | wrong abstentions | citation precision "
+        "| citation recall | ask p50 (s) | ask p95 (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in rows.items():
         lines.append(
             f"| {name} | {r['answerable_correct_cited']} ({r['answerable_rate']}) | {r['unanswerable_abstained']} "
-            f"({r['abstain_rate']}) | {r['wrong_abstentions']} | {r['p50_s']} | {r['p95_s']} |"
+            f"({r['abstain_rate']}) | {r['wrong_abstentions']} | {r['citation_precision']} | {r['citation_recall']} "
+            f"| {r['p50_s']} | {r['p95_s']} |"
         )
     lines += ["", "Per category (correct and cited, or abstained for unanswerable):", ""]
     for name, r in rows.items():
