@@ -1,0 +1,403 @@
+"""HTML for the chat UI: answers, citation chips, sources, documents. Every document or model text is escaped here."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any
+
+from assistant.models import Answer, Chunk, Citation
+
+FALLBACK_MARK = "showing quoted evidence instead"
+_MARKER = re.compile(r"\[(\d+)\]")
+_BLANK_LINES = re.compile(r"[ \t]*\n\s*\n\s*")
+_MANY_LINES = re.compile(r"[ \t]*\n\s*\n\s*\n\s*")
+_VIEWER_LIMIT = 200_000  # characters of a document shown around the cited span
+
+# Templating characters are escaped too: gr.HTML fills its template with ${value} and {{handlebars}}.
+_TEMPLATE_CHARS = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
+
+
+def esc(text: Any) -> str:
+    """Escape document or model text for HTML, quotes and template characters included."""
+    return html.escape(str(text or ""), quote=True).translate(_TEMPLATE_CHARS)
+
+
+def tidy(text: str, paragraphs: bool = False) -> str:
+    """Collapse runs of blank lines: to one newline (compact passages) or to one blank line (paragraphs)."""
+    return _MANY_LINES.sub("\n\n", text) if paragraphs else _BLANK_LINES.sub("\n", text)
+
+
+def plain(text: str) -> str:
+    """Letters and digits only, lower-cased, without [n] markers: for comparing draft and answer."""
+    return re.sub(r"[\W_]+", "", _MARKER.sub("", text)).lower()
+
+
+def chip(turn: int, number: int) -> str:
+    """A clickable citation marker that opens source `number` of answer `turn`."""
+    return f'<a class="cite" href="#src-{turn}-{number}">[{number}]</a>'
+
+
+def with_chips(text: str, turn: int, known: set[int]) -> str:
+    """Escaped text whose [n] markers (for known citation ids) are chips."""
+
+    def swap(match: re.Match[str]) -> str:
+        """A chip for a known marker, the marker itself otherwise."""
+        number = int(match.group(1))
+        return chip(turn, number) if number in known else match.group(0)
+
+    return _MARKER.sub(swap, esc(text))
+
+
+def where(chunk: Chunk) -> str:
+    """File name, plus the page for paged formats."""
+    name = PurePath(chunk.source).name or chunk.source
+    return f"{name}, page {chunk.page}" if chunk.page else name
+
+
+def highlight(text: str, start: int | None, end: int | None, paragraphs: bool = False) -> str:
+    """Escaped, trimmed text with text[start:end] wrapped in <mark> (offsets clamped; None means no mark)."""
+    a = max(0, min(start, len(text))) if start is not None else 0
+    b = max(0, min(end, len(text))) if end is not None else 0
+    if start is None or end is None or b <= a:
+        return esc(tidy(text.strip(), paragraphs))
+    before, span, after = (tidy(part, paragraphs) for part in (text[:a], text[a:b], text[b:]))
+    return f"{esc(before.lstrip())}<mark>{esc(span)}</mark>{esc(after.rstrip())}"
+
+
+def passage(citation: Citation) -> str:
+    """The cited passage with the supporting sentence highlighted (document offsets → passage offsets)."""
+    chunk = citation.chunk
+    if citation.quote_start is None or citation.quote_end is None:
+        return highlight(chunk.text, None, None)
+    return highlight(chunk.text, citation.quote_start - chunk.start, citation.quote_end - chunk.start)
+
+
+def is_fallback(answer: Answer) -> bool:
+    """True when the generator failed and the answer is quoted evidence instead."""
+    return any(FALLBACK_MARK in note for note in answer.notes)
+
+
+def draft_differs(answer: Answer) -> bool:
+    """True when the verified text is not what the generator drafted (markers and spacing aside)."""
+    return bool(answer.draft.strip()) and plain(answer.draft) != plain(answer.answer)
+
+
+def searched_for(answer: Answer) -> str:
+    """A small 'searched for' line when the condensed question differs from what was typed."""
+    standalone = (answer.standalone_question or "").strip()
+    if not standalone or standalone.casefold() == answer.question.strip().casefold():
+        return ""
+    return f'<div class="searched">Searched for: “{esc(standalone)}”</div>'
+
+
+def render_user(message: str) -> str:
+    """A user turn: plain escaped text."""
+    return f'<div class="q">{esc(message)}</div>'
+
+
+def render_pending() -> str:
+    """Shown while retrieval runs, before the first draft token."""
+    return '<div class="ans pending"><div class="badge">Searching your documents…</div></div>'
+
+
+def render_draft(draft: str) -> str:
+    """A streaming draft: clearly marked as not yet checked."""
+    return (
+        '<div class="ans drafting"><div class="badge">Drafting… not yet checked against the sources</div>'
+        f'<p class="draft-text">{esc(draft)}<span class="caret">▌</span></p></div>'
+    )
+
+
+def render_error(message: str) -> str:
+    """A user-facing error as a plain message (never a stack trace)."""
+    return f'<div class="ans error"><div class="badge">⚠ Could not answer</div><p>{esc(message)}</p></div>'
+
+
+def _status(answer: Answer) -> tuple[str, str]:
+    """CSS class and badge text for a non-abstained answer."""
+    if is_fallback(answer):
+        return "fallback", "⚠ The language model failed, so the best passage is quoted instead"
+    if answer.notes or draft_differs(answer):
+        return "edited", "✎ Checked and corrected: the draft was changed to match the sources"
+    return "verified", "✓ Every sentence checked against the passage it cites"
+
+
+def _notes(answer: Answer) -> str:
+    """What the checker removed or replaced (or why the model failed), and the original draft when it differs."""
+    parts = []
+    if answer.notes:
+        items = "".join(f"<li>{esc(note)}</li>" for note in answer.notes)
+        title = "What went wrong" if is_fallback(answer) else "What the checker changed"
+        parts.append(
+            f'<details class="notes-box"><summary>{title} ({len(answer.notes)})</summary>'
+            f'<ul class="notes">{items}</ul></details>'
+        )
+    if draft_differs(answer):
+        parts.append(
+            '<details class="draft-was"><summary>Show the unchecked draft</summary>'
+            f'<p class="draft-text">{esc(answer.draft)}</p></details>'
+        )
+    return "".join(parts)
+
+
+def _cite_list(answer: Answer, turn: int) -> str:
+    """The short 'Sources' list under an answer: chip, title and file."""
+    items = "".join(
+        f"<li>{chip(turn, c.id)} {esc(c.chunk.title or where(c.chunk))} <span class=\"file\">— "
+        f"{esc(where(c.chunk))}</span></li>"
+        for c in answer.citations
+    )
+    return f'<div class="cite-list"><strong>Sources</strong><ul>{items}</ul></div>' if items else ""
+
+
+def render_abstained(answer: Answer) -> str:
+    """'The documents don't say': distinct from an answer, with what to try next."""
+    return (
+        '<div class="ans abstained"><div class="badge">∅ The documents don\'t say</div>'
+        f'{searched_for(answer)}<p class="answer-text">{esc(answer.answer)}</p>'
+        '<p class="hint">Nothing was guessed. Try other words, or add a document that covers this.</p></div>'
+    )
+
+
+def render_answer(answer: Answer, turn: int) -> str:
+    """The verified answer for chat turn `turn`, with chips, status, notes and a copy button."""
+    if answer.abstained:
+        return render_abstained(answer)
+    kind, badge = _status(answer)
+    known = {c.id for c in answer.citations}
+    return (
+        f'<div class="ans {kind}"><div class="badge">{esc(badge)}</div>{searched_for(answer)}'
+        f'<p class="answer-text">{with_chips(answer.answer, turn, known)}</p>{_notes(answer)}'
+        f'{_cite_list(answer, turn)}<div class="tools">'
+        '<button type="button" class="copy-answer">Copy answer</button></div></div>'
+    )
+
+
+def _card(citation: Citation, turn: int) -> str:
+    """One cited passage: title, date, file (and page), the passage with its span highlighted."""
+    chunk = citation.chunk
+    meta = " · ".join(esc(x) for x in (chunk.date, where(chunk)) if x)
+    start = citation.quote_start if citation.quote_start is not None else chunk.start
+    end = citation.quote_end if citation.quote_end is not None else chunk.end
+    return (
+        f'<article class="src" id="src-{turn}-{citation.id}" tabindex="-1">'
+        f'<header><span class="num">[{citation.id}]</span> <strong>{esc(chunk.title or where(chunk))}</strong>'
+        '<button type="button" class="back-to-chat">↑ Back to the answer</button></header>'
+        f'<div class="meta">{meta}</div><blockquote class="passage">{passage(citation)}</blockquote>'
+        f'<button type="button" class="view-doc" data-source="{esc(chunk.source)}" data-start="{start}" '
+        f'data-end="{end}">View whole document</button></article>'
+    )
+
+
+def _closest(answer: Answer, limit: int = 3) -> str:
+    """For an abstention: the nearest passages that were searched but did not answer."""
+    hits = answer.retrieved[:limit]
+    if not hits:
+        return ""
+    items = "".join(
+        f"<li><strong>{esc(h.chunk.title or where(h.chunk))}</strong> <span class=\"file\">{esc(where(h.chunk))}"
+        f'</span><blockquote class="passage">{esc(tidy(h.chunk.text))}</blockquote></li>'
+        for h in hits
+    )
+    return f'<details class="closest"><summary>Closest passages searched</summary><ul>{items}</ul></details>'
+
+
+def render_sources(answer: Answer, turn: int) -> str:
+    """The sources section of one answer (one per chat turn; the panel shows the latest)."""
+    head = f'<h3>Answer {turn}: “{esc(answer.question)}”</h3>'
+    if answer.abstained:
+        body = '<p class="empty">No passage answers this question, so nothing is cited.</p>' + _closest(answer)
+    else:
+        body = "".join(_card(c, turn) for c in answer.citations) or '<p class="empty">No citations.</p>'
+    return f'<section class="turn" id="turn-{turn}" data-turn="{turn}">{head}{body}</section>'
+
+
+def render_turn(answer: Answer, turn: int = 1) -> str:
+    """An answer's chat HTML followed by its sources section."""
+    return render_answer(answer, turn) + render_sources(answer, turn)
+
+
+def render_panel(sections: Sequence[str]) -> str:
+    """The sources panel: every turn's section, only the latest visible until a chip asks for another."""
+    if not sections:
+        return (
+            '<div class="panel-empty"><h3>Sources</h3><p>Each answer lists the passages it rests on here. '
+            "Click a <span class=\"cite\">[1]</span> marker in an answer to jump to its passage.</p></div>"
+        )
+    latest = len(sections) - 1
+    shown = [s if i == latest else s.replace('<section class="turn"', '<section hidden class="turn"', 1)
+             for i, s in enumerate(sections)]
+    return "<h2 class=\"panel-title\">Sources</h2>" + "".join(shown)
+
+
+def render_document(doc: dict[str, Any] | None, start: int = -1, end: int = -1) -> str:
+    """The whole extracted document for the viewer, with [start:end] highlighted."""
+    if not doc:
+        return '<div class="viewer-body"><p>This document is no longer indexed.</p>' + _close_button() + "</div>"
+    text = str(doc.get("text", ""))
+    lo, hi, note = 0, len(text), ""
+    if len(text) > _VIEWER_LIMIT:
+        centre = max(start, 0)
+        lo = max(0, centre - _VIEWER_LIMIT // 2)
+        hi = min(len(text), lo + _VIEWER_LIMIT)
+        note = f'<p class="hint">Long document: showing characters {lo:,}–{hi:,} of {len(text):,}.</p>'
+    body = highlight(text[lo:hi], start - lo if start >= 0 else None, end - lo if end >= 0 else None, True)
+    meta = " · ".join(esc(x) for x in (doc.get("date"), PurePath(str(doc.get("source", ""))).name) if x)
+    return (
+        f'<div class="viewer-head"><strong>{esc(doc.get("title") or doc.get("source"))}</strong>'
+        f'<span class="meta">{meta}</span>{_close_button()}</div>{note}<div class="viewer-body doc-text">{body}</div>'
+    )
+
+
+def _close_button() -> str:
+    """The viewer's close button (Esc closes it too)."""
+    return '<button type="button" class="close-viewer" autofocus>Close</button>'
+
+
+def render_documents(docs: Sequence[dict[str, Any]]) -> str:
+    """The indexed documents with view and remove buttons."""
+    if not docs:
+        return '<p class="empty">Nothing is indexed yet. Add .txt, .md, .html or .pdf files above.</p>'
+    rows = []
+    for doc in docs:
+        source = str(doc.get("source", ""))
+        name = PurePath(source).name
+        meta = " · ".join(esc(x) for x in (doc.get("date"), name) if x)
+        rows.append(
+            f'<li><div class="doc-title">{esc(doc.get("title") or name)}</div><div class="meta">{meta}</div>'
+            f'<div class="doc-actions"><button type="button" class="doc-view" data-source="{esc(source)}">View'
+            f'</button><button type="button" class="doc-remove" data-source="{esc(source)}" '
+            f'aria-label="Remove {esc(name)}">Remove</button></div></li>'
+        )
+    count = f"{len(docs)} document{'s' if len(docs) != 1 else ''} indexed"
+    return f'<p class="doc-count">{count}</p><ul class="doc-list">{"".join(rows)}</ul>'
+
+
+def render_status(lines: Sequence[str], kind: str = "info") -> str:
+    """A status box for uploads and removals (each line escaped)."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    return f'<ul class="status {esc(kind)}" role="status">{items}</ul>'
+
+
+def render_upload(step: str, done: Sequence[str], problems: Sequence[str], total: int) -> str:
+    """Upload status: a progress bar while indexing, then what was indexed and what was not (and why)."""
+    if step:
+        return f'<progress max="{max(total, 1)}" value="{len(done)}"></progress>' + render_status([step], "busy")
+    lines = [f"Indexed {len(done)} file{'s' if len(done) != 1 else ''}: {', '.join(done)}. Ask about them now."]
+    return render_status((lines if done else []) + list(problems), "error" if problems else "ok")
+
+
+def plain_answer(answer: Answer) -> str:
+    """The answer as plain text with its numbered sources (the /ask API and copy/paste)."""
+    if answer.abstained:
+        return answer.answer
+    lines = [answer.answer]
+    if answer.notes:
+        lines += ["", "Notes:"] + [f"- {note}" for note in answer.notes]
+    lines += ["", "Sources"]
+    for c in answer.citations:
+        quote = c.chunk.text
+        if c.quote_start is not None and c.quote_end is not None:
+            quote = quote[max(0, c.quote_start - c.chunk.start) : max(0, c.quote_end - c.chunk.start)]
+        lines.append(f"[{c.id}] {c.chunk.title or where(c.chunk)} — {where(c.chunk)}: “{' '.join(quote.split())}”")
+    return "\n".join(lines)
+
+
+EXAMPLE_TEMPLATES = ("Who is named in “{title}”?", "Where is “{title}” set?")
+
+
+def example_questions(titles: Sequence[str], limit: int = 4) -> list[tuple[str, str]]:
+    """(question, short label) pairs from document titles: two for the first document, one for the others."""
+    titles = [t.strip() for t in titles if t and t.strip()]
+    out: list[tuple[str, str]] = []
+    for i, title in enumerate(titles):
+        templates = EXAMPLE_TEMPLATES if i == 0 else EXAMPLE_TEMPLATES[:1]
+        out += [(t.format(title=title), t.format(title=shorten(title, 48))) for t in templates]
+    return out[:limit]
+
+
+def shorten(text: str, limit: int = 70) -> str:
+    """Cut long text at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+CSS = """
+.gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
+#app-head h1 { font-size: 1.35rem; margin: 0; }
+#app-head p { margin: .15rem 0 0; color: var(--body-text-color-subdued); font-size: .9rem; max-width: 60rem; }
+#chat .q, .ans.drafting .draft-text, .ans details .draft-text { white-space: pre-wrap; }
+.ans { line-height: 1.5; } .ans p { margin: .2rem 0; }
+.ans .badge { font-size: .78rem; font-weight: 600; margin-bottom: .3rem; }
+.ans.verified .badge { color: #15803d; } .dark .ans.verified .badge { color: #4ade80; }
+.ans.edited .badge, .ans.fallback .badge { color: #b45309; }
+.dark .ans.edited .badge, .dark .ans.fallback .badge { color: #fbbf24; }
+.ans.abstained .badge { color: #1d4ed8; } .dark .ans.abstained .badge { color: #93c5fd; }
+.ans.error .badge { color: #b91c1c; } .dark .ans.error .badge { color: #fca5a5; }
+.ans.pending .badge, .ans.drafting .badge { color: var(--body-text-color-subdued); }
+.ans.drafting .draft-text { opacity: .75; font-style: italic; }
+.ans .caret { animation: blink 1s steps(1) infinite; } @keyframes blink { 50% { opacity: 0; } }
+.ans.abstained, .ans.edited, .ans.fallback, .ans.error { border-left: 3px solid; padding-left: .6rem; }
+.ans.abstained { border-color: #60a5fa; } .ans.edited, .ans.fallback { border-color: #f59e0b; }
+.ans.error { border-color: #ef4444; } .ans.error p { white-space: pre-line; }
+.ans .hint, .searched { font-size: .8rem; color: var(--body-text-color-subdued); }
+.searched { margin-bottom: .25rem; font-style: italic; }
+.ans .notes { font-size: .82rem; margin: .35rem 0 .2rem 1.1rem; padding: 0; }
+.ans details { font-size: .82rem; margin: .2rem 0; } .ans details .draft-text { opacity: .8; }
+.notes-box summary, .draft-was summary { cursor: pointer; color: var(--body-text-color-subdued); }
+.cite-list { font-size: .82rem; margin-top: .45rem; padding-top: .35rem;
+  border-top: 1px solid var(--border-color-primary); }
+.cite-list ul, .closest ul, .doc-list { list-style: none; padding: 0; margin: .15rem 0 0; }
+.file, .meta { color: var(--body-text-color-subdued); font-size: .8rem; }
+a.cite, span.cite { display: inline-block; padding: 0 .4em; margin: 0 .05em; border-radius: 999px; font-size: .8em;
+  background: var(--color-accent-soft); color: var(--color-accent) !important; font-weight: 700; line-height: 1.6;
+  text-decoration: none !important; cursor: pointer; }
+a.cite:hover { filter: brightness(.92); }
+a.cite:focus-visible, .src:focus-visible, button:focus-visible {
+  outline: 2px solid var(--color-accent); outline-offset: 2px; }
+mark { background: #fde047; color: #1c1917; padding: 0 .1em; border-radius: 2px; }
+.tools { margin-top: .4rem; }
+.tools button, .view-doc, .doc-actions button, .close-viewer { font: inherit; font-size: .8rem; padding: .25rem .7rem;
+  border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); cursor: pointer;
+  background: var(--background-fill-primary); color: var(--body-text-color); }
+.tools button:hover, .view-doc:hover, .doc-actions button:hover { border-color: var(--color-accent); }
+#sources-panel { position: sticky; top: .5rem; max-height: calc(100vh - 1rem); overflow-y: auto; padding: 0 .25rem; }
+#sources-panel h2, .panel-empty h3 { font-size: 1rem; margin: .2rem 0 .4rem; }
+#sources-panel h3 { font-size: .88rem; font-weight: 600; margin: .3rem 0; }
+.panel-empty p, .empty { color: var(--body-text-color-subdued); font-size: .88rem; }
+.src { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); padding: .55rem .7rem;
+  margin: .5rem 0; background: var(--background-fill-primary); scroll-margin: .5rem; }
+.src.active { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
+.src .num { color: var(--color-accent); font-weight: 700; }
+.back-to-chat { display: none; font: inherit; font-size: .8rem; background: none; border: 0;
+  color: var(--color-accent); cursor: pointer; padding: .15rem 0; }
+.passage { margin: .4rem 0 !important; padding: .35rem .6rem; border-left: 3px solid var(--border-color-primary);
+  white-space: pre-line; font-size: .86rem; max-height: 15rem; overflow-y: auto; overflow-wrap: anywhere; }
+#doc-viewer { width: min(56rem, 94vw); max-height: 88vh; padding: 0; border: 1px solid var(--border-color-primary);
+  border-radius: 12px; background: var(--background-fill-primary); color: var(--body-text-color); }
+#doc-viewer::backdrop { background: rgba(0, 0, 0, .5); }
+.viewer-head { position: sticky; top: 0; display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center;
+  padding: .6rem 1rem; background: var(--background-fill-secondary);
+  border-bottom: 1px solid var(--border-color-primary); }
+.viewer-head .close-viewer { margin-left: auto; }
+.viewer-body { padding: .8rem 1rem 1.2rem; white-space: pre-line; line-height: 1.6; overflow-wrap: anywhere; }
+.doc-count { font-size: .85rem; margin: .3rem 0; }
+.doc-list li { padding: .45rem 0; border-top: 1px solid var(--border-color-primary); }
+.doc-title { font-weight: 600; font-size: .9rem; overflow-wrap: anywhere; }
+.doc-actions { display: flex; gap: .4rem; margin-top: .25rem; }
+.status { list-style: none; padding: .4rem .6rem; margin: .4rem 0; border-radius: var(--radius-md); font-size: .85rem;
+  background: var(--background-fill-secondary); overflow-wrap: anywhere; }
+.status.error { border-left: 3px solid #ef4444; } .status.ok { border-left: 3px solid #22c55e; }
+#upload-status progress { width: 100%; }
+@media (max-width: 720px) {
+  .gradio-container { padding: 0 .4rem !important; } #app-head p { font-size: .82rem; }
+  #sources-panel { position: static; max-height: none; } .src.active .back-to-chat { display: block; }
+  #chat { height: 58vh !important; } .passage { max-height: none; }
+}
+"""
