@@ -54,11 +54,11 @@ class VerifySettings(BaseModel):
     """Thresholds for verification and abstention (calibrated by bench/calibrate.py)."""
 
     # minimum answerability score of the best evidence sentence; below it the assistant abstains
-    abstain_threshold: float = 0.58
+    abstain_threshold: float = 0.45
     # minimum cosine similarity between an answer sentence and its cited passage sentence
     support_threshold: float = 0.55
     # minimum share of an answer sentence's content words found in the cited passage
-    min_token_support: float = 0.6
+    min_token_support: float = 0.75
 
 
 class ApiSettings(BaseModel):

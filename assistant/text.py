@@ -19,6 +19,8 @@ STOPWORDS = set(
     both each few more most other some such only own same too very s t don now said says say
     according tell told""".split()
 )
+# words about the document itself ("quoted in the article"), not about its content
+STOPWORDS |= set("article story piece document documents text passage quoted mentioned named name called".split())
 QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 MONTHS = (
     "january february march april may june july august september october november december "
@@ -38,9 +40,23 @@ def fold(text: str) -> str:
     return text.replace("’", "'").replace("“", '"').replace("”", '"').lower()
 
 
+IRREGULAR = {
+    "met": "meet", "led": "lead", "held": "hold", "took": "take", "taken": "take", "made": "make",
+    "went": "go", "gone": "go", "began": "begin", "begun": "begin", "told": "tell", "sent": "send",
+    "spoke": "speak", "spoken": "speak", "wrote": "write", "written": "write", "gave": "give",
+    "given": "give", "came": "come", "found": "find", "left": "leave", "chose": "choose",
+    "chosen": "choose", "brought": "bring", "thought": "think", "knew": "know", "known": "know",
+    "saw": "see", "seen": "see", "won": "win", "lost": "lose", "paid": "pay", "sold": "sell",
+    "bought": "buy", "built": "build", "kept": "keep", "meant": "mean", "ran": "run", "rose": "rise",
+    "fell": "fall", "grew": "grow", "drew": "draw", "flew": "fly", "fought": "fight", "caught": "catch",
+}
+
+
 def stem(word: str) -> str:
-    """A tiny suffix stripper, enough to match 'meets'/'meeting'/'met' roughly."""
+    """A tiny suffix stripper with common irregular verbs: 'meets'/'meeting'/'met' -> 'meet'."""
     w = fold(word).strip(".'")
+    if w in IRREGULAR:
+        return IRREGULAR[w]
     for suffix in ("'s", "ies", "ing", "ed", "es", "s", "ly"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)]

@@ -89,12 +89,21 @@ def _yes_no_consistent(claims: list[str], question: str, evidence: Evidence) -> 
     return said is not None and said == polarity(question, evidence.sentences[0].text)
 
 
+def _full_names(text: str) -> set[str]:
+    """Runs of two or more capitalised words ("Sonata Coulter"), folded."""
+    runs = re.findall(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+", text)
+    return {fold(r) for r in runs}
+
+
 def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> bool:
     """For who/where/which/how-many questions the answer must name what the top evidence names."""
     if kind in ("yesno", "other"):
         return True
     said = set().union(*(names(c) | numbers(c) for c in claims)) - names(question) - numbers(question)
     offered = names(top) | numbers(top)
+    if kind == "person":  # a name that the top evidence writes as part of a full name
+        in_runs = {stem(w) for run in _full_names(top) for w in run.split()}
+        return any(any(terms_match(a, b) for b in in_runs) for a in said)
     return any(any(terms_match(a, b) for b in offered) for a in said)
 
 
@@ -110,7 +119,7 @@ def verify(
     claims = _claims(draft)
     verdict = Verdict(text="")
     kept: list[str] = []
-    top_ids = {id(s) for s in evidence.sentences[:3]}
+    top_ids = {id(evidence.sentences[0])}  # the answer must rest on the best evidence, not on a side remark
     if claims:
         for claim, vector in zip(claims, embedder.embed(claims), strict=True):
             support = _support(claim, vector, evidence, options)
