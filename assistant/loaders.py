@@ -79,6 +79,14 @@ def load_text(path: Path, data: bytes, source: str) -> Document:
 
 def load_html(path: Path, data: bytes, source: str) -> Document:
     """HTML: visible text only, title from <title> or <h1>."""
+    try:
+        return _parse_html(data, source)
+    except RecursionError:
+        raise IngestError(f"{source}: HTML nested too deeply to read") from None
+
+
+def _parse_html(data: bytes, source: str) -> Document:
+    """Parse HTML into a Document."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(data, source), "lxml")
@@ -94,8 +102,11 @@ def load_html(path: Path, data: bytes, source: str) -> Document:
     return _metadata(text, Document(source=source, text=text, title=title))
 
 
-def load_pdf(path: Path, data: bytes, source: str) -> Document:
-    """PDF: text per page, page starts recorded."""
+MAX_PDF_PAGES = 2000
+
+
+def load_pdf(path: Path, data: bytes, source: str, max_pages: int | None = None) -> Document:
+    """PDF: text per page, page starts recorded; more pages than the limit is an error."""
     import io
 
     from pypdf import PdfReader
@@ -105,6 +116,9 @@ def load_pdf(path: Path, data: bytes, source: str) -> Document:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise IngestError(f"{source}: encrypted PDF")
+        limit = max_pages or MAX_PDF_PAGES
+        if len(reader.pages) > limit:
+            raise IngestError(f"{source}: {len(reader.pages)} pages, more than the {limit}-page limit")
         parts: list[str] = []
         pages: list[tuple[int, int]] = []
         offset = 0
@@ -116,7 +130,7 @@ def load_pdf(path: Path, data: bytes, source: str) -> Document:
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError) as exc:
         raise IngestError(f"{source}: unreadable PDF ({exc.__class__.__name__})") from exc
     text = "\n\n".join(parts)
     if not text.strip():

@@ -29,9 +29,25 @@ def _groups(spans: list[tuple[int, int]], size: int, overlap: int) -> list[tuple
     return windows
 
 
+def _bounded(text: str, spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Cut sentences longer than `size` at whitespace (or hard) so no chunk grows without bound."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > size:
+            cut = text.rfind(" ", start + size // 2, start + size)
+            cut = cut if cut > start else start + size
+            out.append((start, cut))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            out.append((start, end))
+    return out
+
+
 def split(doc: Document, size: int = 500, overlap: int = 1) -> list[Chunk]:
     """Split a document into chunks whose text equals doc.text[start:end]."""
-    spans = sentence_spans(doc.text)
+    spans = _bounded(doc.text, sentence_spans(doc.text), size)
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     for start, end in _groups(spans, size, overlap):

@@ -28,3 +28,14 @@ def test_chunks_respect_size_and_sentences() -> None:
     for chunk in split(doc, size=400, overlap=0):
         assert len(chunk.text) <= 400 or "\n" not in chunk.text
         assert not chunk.text[0].islower()
+
+
+def test_a_single_endless_line_is_cut_into_bounded_chunks() -> None:
+    from assistant.models import Document
+
+    text = ("word " * 40_000).strip() + "x" * 3000
+    chunks = split(Document(source="long.txt", text=text), size=500, overlap=1)
+    assert len(chunks) > 400
+    assert max(len(c.text) for c in chunks) <= 1000
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
