@@ -8,10 +8,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from assistant.ingest import IngestReport
+    from assistant.service import Assistant
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,9 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="index files and folders (default: seeds/)")
     ingest.add_argument("paths", nargs="*", type=Path)
+    _store_flags(ingest)
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--watch", action="store_true", help="keep syncing the paths until Ctrl-C")
+    ingest.add_argument("--interval", type=float, default=2.0, help="with --watch: seconds between polls")
     ask = sub.add_parser("ask", help="ask one question")
     ask.add_argument("question")
+    _store_flags(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--history", type=Path, help="JSON list of earlier {role, content} messages")
     _generator_flags(ask)
@@ -31,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     _generator_flags(backends)
     evaluate = sub.add_parser("eval", help="score the assistant on a JSONL question set")
     evaluate.add_argument("questions", type=Path, nargs="?", help="JSONL file (omit with --generate)")
+    _store_flags(evaluate)
     evaluate.add_argument("--report", type=Path, help="folder for report.json, report.md and the chart")
     evaluate.add_argument("--baseline", type=Path, help="report.json to compare with; exit 1 on a drop")
     evaluate.add_argument("--tolerance", type=float, default=0.05, help="allowed drop of a headline metric")
@@ -39,13 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     _generator_flags(evaluate)
     serve = sub.add_parser("serve", help="OpenAI-compatible HTTP API (default http://127.0.0.1:8000/v1)")
     serve.add_argument("--host")
+    _store_flags(serve)
     serve.add_argument("--port", type=int)
     _generator_flags(serve)
     chat = sub.add_parser("chat", help="open the chat UI at http://127.0.0.1:7860")
     chat.add_argument("--host")
+    _store_flags(chat)
     chat.add_argument("--port", type=int)
     _generator_flags(chat)
     return parser
+
+
+def _store_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags that choose where the vectors live."""
+    parser.add_argument("--chroma-url", help="Chroma server, e.g. http://127.0.0.1:8001 (default: embedded)")
 
 
 def _generator_flags(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +73,7 @@ def _generator_flags(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Settings from file + env, with the command-line flags on top."""
-    overrides: dict[str, Any] = {"index_dir": args.index_dir}
+    overrides: dict[str, Any] = {"index_dir": args.index_dir, "chroma_url": getattr(args, "chroma_url", None)}
     llm = getattr(args, "llm", None)
     overrides["generator"] = llm
     model = getattr(args, "model", None)
@@ -87,13 +103,42 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Index files; exit 0 when complete, 3 when partial."""
     from assistant.service import Assistant
 
-    report = Assistant(settings).ingest(args.paths or None, progress=not args.quiet)
-    print(report.summary())
-    for line in report.skipped:
+    assistant = Assistant(settings)
+    if args.watch:
+        return _watch(assistant, args)
+    report = assistant.ingest(args.paths or None, progress=not args.quiet)
+    _print_report(report)
+    return 3 if report.partial else 0
+
+
+def _print_report(report: IngestReport, changes_only: bool = False) -> None:
+    """Summary line, skipped files, errors (with --watch: only the files that changed)."""
+    print(report.summary(), flush=True)
+    for line in [] if changes_only else report.skipped:
         print(f"  skipped: {line}")
     for line in report.errors:
-        print(f"  error: {line}", file=sys.stderr)
-    return 3 if report.partial else 0
+        print(f"  error: {line}", file=sys.stderr, flush=True)
+
+
+def _watch(assistant: Assistant, args: argparse.Namespace) -> int:
+    """Sync, then keep polling the paths until Ctrl-C; exit 0, or 3 when the last sync was partial."""
+    from assistant.ingest import Watcher
+
+    paths = args.paths or [assistant.settings.seeds_dir]
+    watcher = Watcher(assistant.ingestor(), paths, progress=not args.quiet)
+    last: list[IngestReport] = []
+
+    def on_sync(report: IngestReport) -> None:
+        if not last or report.changed or report.errors:
+            _print_report(report, changes_only=bool(last))
+        last[:] = [report]
+
+    print(f"watching {', '.join(map(str, paths))} every {args.interval:g} s (Ctrl-C stops)", flush=True)
+    try:
+        watcher.run(max(0.1, args.interval), on_sync)
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
+    return 3 if last and last[0].partial else 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,7 +19,8 @@ def _minilm(settings: Settings):  # noqa: ANN202
 def _chroma(settings: Settings):  # noqa: ANN202
     from assistant.adapters.chroma_store import ChromaStore
 
-    return ChromaStore(settings.collection, path=settings.index_dir / "chroma")
+    # chroma_url set: vectors live in a Chroma server; the lexical index stays in index_dir either way
+    return ChromaStore(settings.collection, path=settings.index_dir / "chroma", url=settings.chroma_url)
 
 
 @GENERATORS.register("extractive")

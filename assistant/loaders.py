@@ -77,29 +77,47 @@ def load_text(path: Path, data: bytes, source: str) -> Document:
     return _metadata(text, Document(source=source, text=text))
 
 
+_DROP = ("script", "style", "noscript", "template", "nav", "footer", "head")
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "br", "pre", "section", "article",
+           "blockquote", "table", "ul", "ol", "dd", "dt", "header", "main", "title"}
+
+
 def load_html(path: Path, data: bytes, source: str) -> Document:
-    """HTML: visible text only, title from <title> or <h1>."""
+    """HTML: visible text only, title from <title> or <h1>; one linear pass, however deep the nesting."""
+    import lxml.etree
+    import lxml.html
+
     try:
-        return _parse_html(data, source)
-    except RecursionError:
-        raise IngestError(f"{source}: HTML nested too deeply to read") from None
+        root = lxml.html.document_fromstring(_decode(data, source))
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise IngestError(f"{source}: unreadable HTML ({exc.__class__.__name__})") from exc
+    title = (root.findtext(".//title") or "").strip()
+    if not title and (h1 := root.find(".//h1")) is not None:
+        title = " ".join(h1.text_content().split())
+    text = clean_text(_visible_text(root))
+    return _metadata(text, Document(source=source, text=text, title=title[:200]))
 
 
-def _parse_html(data: bytes, source: str) -> Document:
-    """Parse HTML into a Document."""
-    from bs4 import BeautifulSoup
+def _visible_text(root: object) -> str:
+    """Text of the elements outside scripts, styles and navigation; blocks end with a blank line."""
+    import lxml.etree
 
-    soup = BeautifulSoup(_decode(data, source), "lxml")
-    for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
-        tag.decompose()
-    title_tag = soup.find("title") or soup.find("h1")
-    title = title_tag.get_text(" ", strip=True) if title_tag else ""
-    if soup.head:
-        soup.head.decompose()
-    for block in soup.find_all(["p", "div", "h1", "h2", "h3", "h4", "li", "tr", "br", "pre"]):
-        block.insert_after("\n\n")
-    text = clean_text(soup.get_text())
-    return _metadata(text, Document(source=source, text=text, title=title))
+    parts: list[str] = []
+    skipping = 0
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            skipping += tag in _DROP
+            if not skipping and tag and el.text:
+                parts.append(el.text)
+            continue
+        if tag in _DROP:
+            skipping -= 1
+        elif not skipping and tag in _BLOCKS:
+            parts.append("\n\n")
+        if not skipping and el.tail:
+            parts.append(el.tail)
+    return "".join(parts)
 
 
 MAX_PDF_PAGES = 2000

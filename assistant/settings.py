@@ -95,8 +95,13 @@ class Settings(BaseSettings):
     chunk_size: int = 500
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 50.0
+    max_pdf_pages: int = 2000
+    ingest_lock_wait_s: float = 30.0  # a second ingest waits this long for the first, then says so
     max_question_chars: int = 2000
-    embed_batch_size: int = 64
+    embed_batch_size: int = 64  # texts per embedder call (ingest puts chunks of several files in one call)
+    ingest_group_chunks: int = 1024  # chunks gathered across files and sorted by length before embedding
+    ingest_workers: int = 1  # processes that parse files while the embedder runs (0: parse in-process)
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8001 : use a Chroma server instead of index_dir/chroma
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
     local: LocalLLMSettings = Field(default_factory=LocalLLMSettings)

@@ -1,7 +1,7 @@
 """Benchmark: accuracy on the seed question set and `ask` latency, per generator, in one run.
 
 Usage: python bench/ask_latency.py [--generators local,extractive] [--repeats 3]
-Needs an index of seeds/ (make index). Prints the figures and writes bench/RESULTS.md.
+Needs an index of seeds/ (make index). Prints the figures and writes the `ask_latency` section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import platform
 import statistics
 import time
 from pathlib import Path
+
+from benchkit import write_section
 
 from assistant.evaluate import evaluate, load_questions
 from assistant.service import Assistant
@@ -82,8 +84,6 @@ def main() -> None:
         rows[name] = measure(assistant, name, args.repeats)
         print(name, rows[name], flush=True)
     lines = [
-        "# Benchmark results",
-        "",
         f"- date: {dt.datetime.now().isoformat(timespec='minutes')}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"- command: `.venv/bin/python bench/ask_latency.py --repeats {args.repeats}` (index of seeds/ built first)",
@@ -111,7 +111,7 @@ def main() -> None:
         "same SmolLM2 GGUF, so it measures the adapter and HTTP overhead against `local` (in-process).",
         "",
     ]
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    write_section("ask_latency", "\n".join(lines), RESULTS)
     print(f"wrote {RESULTS}")
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 
+from assistant.errors import ConfigError
 from assistant.models import Chunk, Hit
+
+MAX_UPSERT = 5000  # rows per Chroma call (servers also announce their own limit)
 
 
 class _Precomputed(Embeddings):
@@ -32,22 +37,10 @@ class ChromaStore:
     """Chunks and vectors in a Chroma collection with cosine distance."""
 
     def __init__(self, collection: str, path: Path | None = None, url: str | None = None) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
         from langchain_chroma import Chroma
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
-        if url:
-            from urllib.parse import urlparse
-
-            parsed = urlparse(url)
-            client = chromadb.HttpClient(
-                host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000, settings=chroma_settings
-            )
-        else:
-            assert path is not None
-            path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client = _http_client(url) if url else _persistent_client(path)
+        self.url = url
         self._vectors = _Precomputed()
         self._db = Chroma(
             client=client,
@@ -55,20 +48,22 @@ class ChromaStore:
             embedding_function=self._vectors,
             collection_metadata={"hnsw:space": "cosine"},
         )
+        self._max_batch = min(MAX_UPSERT, int(client.get_max_batch_size()))
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Insert or replace chunks with their vectors."""
-        if not chunks:
-            return
-        self._vectors.pending = [list(v) for v in vectors]
-        self._db.add_texts(
-            [c.text for c in chunks], metadatas=[c.metadata() for c in chunks], ids=[c.id for c in chunks]
-        )
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        for i in range(0, len(chunks), self._max_batch):
+            part = chunks[i : i + self._max_batch]
+            self._vectors.pending = [list(v) for v in vectors[i : i + self._max_batch]]
+            self._db.add_texts([c.text for c in part], metadatas=[c.metadata() for c in part], ids=[c.id for c in part])
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunks by id."""
-        if ids:
-            self._db.delete(ids=list(ids))
+        ids = list(ids)
+        for i in range(0, len(ids), self._max_batch):
+            self._db.delete(ids=ids[i : i + self._max_batch])
 
     def search(self, vector: Sequence[float], k: int) -> list[Hit]:
         """Nearest chunks by cosine similarity."""
@@ -84,8 +79,43 @@ class ChromaStore:
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return len(self.ids())
+        return int(self._db._collection.count())
 
     def ids(self) -> set[str]:
         """All chunk ids."""
         return set(self._db.get(include=[])["ids"])
+
+
+def _persistent_client(path: Path | None) -> Any:
+    """Embedded Chroma persisted in a folder."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    if path is None:
+        raise ConfigError("The embedded Chroma store needs a folder (settings.index_dir).")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def _http_client(url: str) -> Any:
+    """A client of a Chroma server (`chroma run --path DIR --port N`); a clear error when it is not there."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"Not a Chroma server URL: {url!r}", "Use the form http://host:port.")
+    secure = parsed.scheme == "https"
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=parsed.port or (443 if secure else 8000),
+            ssl=secure,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except (ValueError, ConnectionError) as exc:
+        raise ConfigError(
+            f"Cannot reach the Chroma server at {url} ({exc})",
+            "Start it with `chroma run --path DIR --port N`, or drop --chroma-url / ASSISTANT_CHROMA_URL "
+            "to use the embedded store.",
+        ) from exc
