@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64  # texts per embedder call (ingest puts chunks of several files in one call)
     ingest_group_chunks: int = 1024  # chunks gathered across files and sorted by length before embedding
     ingest_workers: int = 1  # processes that parse files while the embedder runs (0: parse in-process)
+    embed_threads: int = 0  # torch CPU threads for the embedder; 0 = torch's default (one per core)
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8001 : use a Chroma server instead of index_dir/chroma
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)

@@ -1,6 +1,6 @@
 """Benchmark: a plain LangChain RAG against this assistant, same embedder, same LLM, same questions, same scoring.
 
-Usage: .venv/bin/python bench/langchain_baseline.py [--docs-pages 30]
+Usage: .venv/bin/python bench/langchain_baseline.py [--docs-pages 30] [--torch-threads 0]
 Baseline: RecursiveCharacterTextSplitter(500, 50) → Chroma (LangChain defaults) with all-MiniLM-L6-v2 through
 langchain_huggingface → top-4 → one "stuff" prompt → SmolLM2-135M GGUF through the same llama.cpp binding
 (its OpenAI-compatible endpoint on 127.0.0.1, via ChatOpenAI). Both read text with assistant.loaders, so only
@@ -123,12 +123,16 @@ def off_topic(name: str, answer: Answer) -> str:
     return f"| {name} | {'yes' if answer.abstained else 'no'} | {'**yes**' if states_dose else 'no'} | {text} |"
 
 
-def section(load_before: str, pages: int, reports: dict[str, Report], rows: list[str], marked: str) -> str:
+def section(args: argparse.Namespace, load_before: str, reports: dict[str, Report], rows: list[str],
+            marked: str) -> str:
     """The RESULTS.md section."""
+    pages = args.docs_pages
     lines = ["## Plain LangChain RAG vs this assistant", ""]
-    lines += run_header(f".venv/bin/python bench/langchain_baseline.py --docs-pages {pages}", load_before)
+    lines += run_header(f".venv/bin/python bench/langchain_baseline.py --docs-pages {pages} --torch-threads "
+                        f"{args.torch_threads}", load_before)
     lines += [
         "- both: all-MiniLM-L6-v2, SmolLM2-135M-Instruct Q4_1 via llama.cpp (2 threads, greedy, 96 new tokens), "
+        f"embedder torch threads {args.torch_threads or 'default'} for both; "
         "text extracted by `assistant.loaders`; questions: all 62 of `tests/eval/seed_questions.jsonl`; scored "
         "by `assistant.evaluate` with the project's judge.",
         "- baseline: `RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)` → `Chroma.from_documents` "
@@ -165,9 +169,14 @@ def main() -> None:
     """Run both systems and write the section."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs-pages", type=int, default=30)
+    parser.add_argument("--torch-threads", type=int, default=0, help="embedder threads for both (0 = default)")
     args = parser.parse_args()
     offline()
     load_before = load_average()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     server = LlamaCppServer(LocalLLMSettings())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -187,7 +196,7 @@ def main() -> None:
         rows = [off_topic("plain LangChain RAG", lc_docs.ask(OFF_TOPIC, [])),
                 off_topic("this assistant", ours_docs.ask(OFF_TOPIC))]
         marked = f"{baseline.answers - baseline.with_markers} of {baseline.answers} non-abstaining replies"
-    text = section(load_before, args.docs_pages, reports, rows, marked)
+    text = section(args, load_before, reports, rows, marked)
     print(text)
     write_section("langchain", text)
 

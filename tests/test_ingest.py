@@ -239,3 +239,17 @@ def test_query_terms_are_limited_to_the_longest() -> None:
     terms = query_terms(question, limit=5)
     assert len(terms) == 5 and all(len(t) >= len("w15" + "x" * 15) for t in terms)
     assert query_terms("What is the harbour harbour?") == ["harbour"]
+
+
+def test_embed_threads_setting_sets_torch_threads(settings: Settings) -> None:
+    import torch
+
+    from assistant.registry import EMBEDDERS
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        EMBEDDERS.create("minilm", settings.model_copy(update={"embed_threads": 1}))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import math
@@ -12,6 +13,7 @@ import statistics
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,18 @@ def _kb(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise AssertionError(f"{field} missing from /proc/self/status")
+
+
+# glibc keeps memory freed by many threads in per-thread arenas: under 8 clients RSS rises for a few hundred answers,
+# then levels off, while the Python heap (tracemalloc) grows by under 1 MB. malloc_trim hands that cache back, so RSS
+# after it is the memory in use, where a leak would show; both figures are reported, the second is asserted.
+def _memory() -> tuple[int, int]:
+    """(RSS, RSS after malloc_trim) of this process in kB, after a gc."""
+    gc.collect()
+    raw = _kb("VmRSS")
+    with suppress(OSError, AttributeError):  # not glibc: the raw figure is all there is
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return raw, _kb("VmRSS")
 
 
 def _client(url: str) -> Any:
@@ -85,7 +99,7 @@ def _sample(samples: list[int], stop: threading.Event) -> None:
         samples.append(_kb("VmRSS"))
 
 
-def _report(calls: list[Call], wall: float, base: int, end: int, samples: list[int]) -> dict[str, Any]:
+def _report(calls: list[Call], wall: float, memory: list[tuple[int, int]], samples: list[int]) -> dict[str, Any]:
     """Latency, memory and (recorded, not asserted) accuracy figures of the run."""
     latencies = sorted(seconds for _, _, seconds in calls) or [0.0]
     answerable = [(r, reply) for r, reply, _ in calls if not r["unanswerable"]]
@@ -99,9 +113,11 @@ def _report(calls: list[Call], wall: float, base: int, end: int, samples: list[i
         "latency_p50_s": round(statistics.median(latencies), 3),  # p95: nearest rank
         "latency_p95_s": round(latencies[math.ceil(0.95 * len(latencies)) - 1], 3),
         "latency_max_s": round(latencies[-1], 3),
-        "rss_after_warmup_mb": round(base * mb, 1), "rss_end_mb": round(end * mb, 1),
         "rss_peak_mb": round(max(samples) * mb, 1), "vmhwm_process_peak_mb": round(_kb("VmHWM") * mb, 1),
-        "rss_growth_pct": round(100 * (end - base) / base, 2),
+        "rss_after_warmup_mb": round(memory[0][0] * mb, 1), "rss_end_mb": round(memory[1][0] * mb, 1),
+        "rss_growth_pct": round(100 * (memory[1][0] - memory[0][0]) / memory[0][0], 2),
+        "in_use_after_warmup_mb": round(memory[0][1] * mb, 1), "in_use_end_mb": round(memory[1][1] * mb, 1),
+        "in_use_growth_pct": round(100 * (memory[1][1] - memory[0][1]) / memory[0][1], 2),
         "accuracy_answerable": round(len(correct) / max(1, len(answerable)), 3),
         "wrong_abstentions": sum(_verdict(reply) == "abstained" for _, reply in answerable),
         "abstain_recall": round(sum(_verdict(x) == "abstained" for x in unanswerable) / max(1, len(unanswerable)), 3),
@@ -122,10 +138,14 @@ def test_eight_concurrent_clients(real_index: Path, monkeypatch: pytest.MonkeyPa
     url = f"http://127.0.0.1:{settings.ui_port}/"
     try:
         warm = _client(url)  # warm-up round: every question once, one client; also each question's reference reply
-        reference = {q["question"]: str(warm.predict(q["question"], "extractive", api_name="/ask")) for q in pool}
+        reference, alone = {}, []
+        for q in pool:
+            started = time.perf_counter()
+            reference[q["question"]] = str(warm.predict(q["question"], "extractive", api_name="/ask"))
+            alone.append(time.perf_counter() - started)
         warm.close()
-        gc.collect()
-        base, samples, stop = _kb("VmRSS"), [_kb("VmRSS")], threading.Event()
+        memory = [_memory()]
+        samples, stop = [memory[0][0]], threading.Event()
         sampler = threading.Thread(target=_sample, args=(samples, stop), daemon=True)
         sampler.start()
         started = time.monotonic()
@@ -136,24 +156,26 @@ def test_eight_concurrent_clients(real_index: Path, monkeypatch: pytest.MonkeyPa
         wall = time.monotonic() - started
         stop.set()
         sampler.join()
-        gc.collect()
-        end = _kb("VmRSS")
-        samples.append(end)
+        memory.append(_memory())
+        samples.append(memory[1][0])
     finally:
         app.close()
     finished = [f for f in futures if f.done() and not f.cancelled()]
     errors = [repr(f.exception()) for f in finished if f.exception() is not None]
     calls = [call for f in finished if f.exception() is None for call in f.result()]
-    report = _report(calls, wall, base, end, samples)
+    report = _report(calls, wall, memory, samples)
+    report["single_client_p95_s"] = round(sorted(alone)[math.ceil(0.95 * len(alone)) - 1], 3)  # no queueing
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(json.dumps(report, indent=2) + "\n")
     print("\nload:", json.dumps(report))
     assert not pending and errors == [], f"{len(pending)} clients unfinished after {BUDGET_S:g} s; errors: {errors}"
     assert len(calls) == CLIENTS * PER_CLIENT and {r["unanswerable"] for r, _, _ in calls} == {False, True}
+    # Cited answer or abstention, for answerable questions too: the extractive generator abstains on some answerable
+    # ones alone as well (accuracy, recorded above); identity with the single-client reply shows load changed nothing.
     bad = [(r["id"], _verdict(reply), reply[:120]) for r, reply, _ in calls
            if _verdict(reply) not in ("cited", "abstained")]
     assert bad == [], "replies that are neither a cited answer nor the abstention"
     changed = [(r["id"], reply[:80], reference[r["question"]][:80]) for r, reply, _ in calls
                if reply != reference[r["question"]]]
     assert changed == [], "under load a reply differed from the same question's single-client reply"
-    assert (end - base) / base < MAX_GROWTH, f"RSS grew {report['rss_growth_pct']}% (limit {MAX_GROWTH:.0%})"
+    assert report["in_use_growth_pct"] < 100 * MAX_GROWTH, f"memory in use grew {report['in_use_growth_pct']}%"
