@@ -12,11 +12,7 @@ from assistant.settings import Settings
 def _minilm(settings: Settings):  # noqa: ANN202
     from assistant.adapters.minilm_embedder import MiniLMEmbedder
 
-    if settings.embed_threads > 0:  # on a busy machine one thread embeds a question far faster than two
-        import torch
-
-        torch.set_num_threads(settings.embed_threads)
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    return MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
 
 
 @STORES.register("chroma")

@@ -40,6 +40,10 @@ class Store(Protocol):
         """All chunk ids."""
         ...
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by chunk id (ids not stored are absent)."""
+        ...
+
 
 class Retriever(Protocol):
     """Finds passages for a question."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from assistant.lexical import LexicalIndex
 from assistant.models import Hit
@@ -29,12 +30,14 @@ class HybridRetriever:
         self.lexical = lexical
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="bm25")
 
     def retrieve(self, question: str, k: int) -> list[Hit]:
         """Top-k fused hits; every hit carries its cosine similarity to the question."""
+        lexical_job = self._pool.submit(self.lexical.search, question, self.candidates)  # BM25 while embedding
         qvec = self.embedder.embed([question])[0]
         dense = self.store.search(qvec, self.candidates)
-        lexical = self.lexical.search(question, self.candidates)
+        lexical = lexical_job.result()
         fused: dict[str, Hit] = {}
         for rank, hit in enumerate(dense):
             hit.score = 1.0 / (self.rrf_k + rank + 1)
@@ -44,9 +47,14 @@ class HybridRetriever:
             hit.score += 1.0 / (self.rrf_k + rank + 1)
             hit.lexical_rank = rank
         top = sorted(fused.values(), key=lambda h: h.score, reverse=True)[:k]
-        missing = [h for h in top if math.isnan(h.dense)]
-        if missing:
-            vectors = self.embedder.embed([h.chunk.text for h in missing])
-            for hit, vec in zip(missing, vectors, strict=True):
-                hit.dense = cosine(qvec, vec)
+        self._fill_dense(qvec, [h for h in top if math.isnan(h.dense)])
         return top
+
+    def _fill_dense(self, qvec: Sequence[float], missing: list[Hit]) -> None:
+        """Cosine for hits only BM25 found: from their stored vectors, embedding only what the store lacks."""
+        stored = self.store.vectors([h.chunk.id for h in missing]) if missing else {}
+        absent = [h for h in missing if h.chunk.id not in stored]
+        fresh = self.embedder.embed([h.chunk.text for h in absent]) if absent else []
+        stored.update({h.chunk.id: v for h, v in zip(absent, fresh, strict=True)})
+        for hit in missing:
+            hit.dense = cosine(qvec, stored[hit.chunk.id])

@@ -18,6 +18,7 @@ from assistant.errors import AssistantError
 from assistant.models import Answer
 from assistant.registry import GENERATORS
 from assistant.service import Assistant
+from assistant.ui_auth import launch_gated
 
 log = logging.getLogger(__name__)
 render = r.render_turn  # an answer as HTML (the name the previous UI module exported)
@@ -384,27 +385,9 @@ def build(assistant: Assistant) -> Any:
     return app
 
 
-def auth_from_env(assistant: Assistant) -> tuple[str, str] | None:
-    """(user, password) when both configured environment variables are set, else None (no login)."""
-    user = os.environ.get(assistant.settings.ui.user_env, "")
-    password = os.environ.get(assistant.settings.ui.password_env, "")
-    return (user, password) if user and password else None
-
-
 def launch(assistant: Assistant, block: bool = True) -> Any:
     """Serve the UI on the configured host and port (127.0.0.1:7860 by default), with login if configured."""
     app = build(assistant)
     app.queue(default_concurrency_limit=1)
-    app.launch(
-        server_name=assistant.settings.ui_host,
-        server_port=assistant.settings.ui_port,
-        prevent_thread_lock=not block,
-        show_error=False,
-        quiet=not block,
-        auth=auth_from_env(assistant),
-        auth_message="Sign in to ask your documents.",
-        max_file_size=f"{assistant.settings.ui.max_upload_mb:g}mb",
-        theme=gr.themes.Soft(primary_hue="indigo", font=SYSTEM_FONTS, font_mono=["ui-monospace", "monospace"]),
-        css=r.CSS,
-    )
-    return app
+    theme = gr.themes.Soft(primary_hue="indigo", font=SYSTEM_FONTS, font_mono=["ui-monospace", "monospace"])
+    return launch_gated(app, assistant, block, theme=theme, css=r.CSS)

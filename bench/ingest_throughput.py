@@ -93,6 +93,19 @@ def chunk_texts(corpus: Path, settings: Settings) -> list[str]:
     return texts
 
 
+def goal_line(ratio: float, cpu_ratio: float, speedup: float) -> str:
+    """Which goals were met, by how much the others were missed."""
+    parts = []
+    if ratio >= 0.9:
+        parts.append(f"ingest ≥ 0.9× raw encode: met ({ratio:.2f}× wall, {cpu_ratio:.2f}× CPU)")
+    else:
+        parts.append(f"ingest ≥ 0.9× raw encode: **missed by {0.9 - ratio:.2f}×** ({ratio:.2f}× wall, "
+                     f"{cpu_ratio:.2f}× CPU)")
+    verdict = "met" if speedup >= 50 else "**missed**"
+    parts.append(f"unchanged re-ingest ≥ 50× faster: {verdict} ({speedup:.0f}×)")
+    return "Goals: " + "; ".join(parts) + "."
+
+
 def report(args: argparse.Namespace, rows: list[dict[str, float]], size_mb: float, load_before: str) -> str:
     """The RESULTS.md section."""
     chunks = int(rows[0]["chunks"])
@@ -127,6 +140,8 @@ def report(args: argparse.Namespace, rows: list[dict[str, float]], size_mb: floa
         "Per repeat (wall s): " + "; ".join(
             f"raw {r['raw_s']:.1f}, first {r['first_s']:.1f}, unchanged {r['unchanged_s']:.3f}, "
             f"one edited {r['one_changed_s']:.2f}" for r in rows),
+        "",
+        goal_line(median(ratios), median(cpu_ratios), speedup),
         "",
         "Wall-time ratios swing with the other jobs on the machine (a repeat's raw encode and ingest run minutes "
         "apart); the CPU-time ratio is the steadier estimate of the pipeline's own overhead.",

@@ -241,15 +241,28 @@ def test_query_terms_are_limited_to_the_longest() -> None:
     assert query_terms("What is the harbour harbour?") == ["harbour"]
 
 
-def test_embed_threads_setting_sets_torch_threads(settings: Settings) -> None:
+def test_embed_threads_setting_limits_both_encoders(settings: Settings) -> None:
     import torch
+    from threadpoolctl import threadpool_info
 
     from assistant.registry import EMBEDDERS
 
     before = torch.get_num_threads()
+    embedder = EMBEDDERS.create("minilm", settings.model_copy(update={"embed_threads": 1}))
+    seen: list[int] = []
+    model = embedder._small_model()
+    real = model.encode
+
+    def spy(texts: list[str], batch_size: int = 32) -> object:
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return real(texts, batch_size)
+
+    model.encode = spy  # type: ignore[method-assign]
     try:
         torch.set_num_threads(2)
-        EMBEDDERS.create("minilm", settings.model_copy(update={"embed_threads": 1}))
+        embedder.embed(["one question"])  # NumPy path: BLAS limited while it runs
+        assert seen and set(seen) == {1}
+        embedder.embed([f"text {n}" for n in range(embedder.small + 1)])  # torch path: loads, then sets threads
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

@@ -85,6 +85,13 @@ class ChromaStore:
         """All chunk ids."""
         return set(self._db.get(include=[])["ids"])
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by chunk id (ids not stored are absent)."""
+        if not ids:
+            return {}
+        got = self._db._collection.get(ids=list(ids), include=["embeddings"])
+        return {i: [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
 
 def _persistent_client(path: Path | None) -> Any:
     """Embedded Chroma persisted in a folder."""

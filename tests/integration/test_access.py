@@ -28,6 +28,7 @@ from assistant.api import create_app
 from assistant.service import Assistant
 from assistant.settings import ApiSettings, Settings
 from assistant.ui import launch
+from assistant.ui_auth import blank_api_info
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.integration
@@ -44,22 +45,18 @@ FILL = {"api_name": "ask", "endpoint": "ask", "environment": "client", "size": "
 BODY = {"data": [QUESTION, "extractive"], "question": QUESTION, "session_hash": "probe0session", "event_id": "e0",
         "fn_index": 0, "trigger_id": None, "component_id": 1, "fn_name": "view_document", "prompt": "x", "code": "x",
         "hash": "x", "bucket_id": "x"}  # every field any Gradio POST body requires, so refusals are not about the body
-NO_CHECK = "gradio 6.31 registers it without Depends(login_check): "
-STREAM = NO_CHECK + "404 only because the id is unknown; with a live id anyone can use that stream"
-API_INFO = ("200 login page, but it embeds window.gradio_api_info (the /ask endpoint, parameters, docstring, code "
-            "snippets) that GET /gradio_api/info refuses with 401; gradio's main() builds it without a login check")
-KNOWN_GAPS = {  # routes that answer without a login: each one is an xfail(strict=True) case, and in the report
-    ("GET", "/"): API_INFO, ("GET", "/gradio_api/runs"): API_INFO, ("GET", "/gradio_api/runs/"): API_INFO,
-    ("GET", "/openapi.json"): NO_CHECK + "200, FastAPI's schema of all Gradio routes (no app data)",
-    ("HEAD", "/openapi.json"): NO_CHECK + "200", ("GET", "/gradio_api/startup-events"): NO_CHECK + "200",
-    ("GET", "/gradio_api/app_id"): NO_CHECK + "200, app id", ("GET", "/gradio_api/app_id/"): NO_CHECK + "200, app id",
-    ("GET", "/gradio_api/heartbeat/{session_hash}"): NO_CHECK + "200 event stream that anyone can hold open",
-    ("POST", "/gradio_api/cancel"): NO_CHECK + "200; cancels the job a session_hash/fn_index/event_id names",
-    ("POST", "/gradio_api/reset"): NO_CHECK + "200 (no-op)", ("POST", "/gradio_api/reset/"): NO_CHECK + "200 (no-op)",
-    ("POST", "/gradio_api/stream/{event_id}"): STREAM, ("POST", "/gradio_api/stream/{event_id}/close"): STREAM,
-    **{("GET", "/gradio_api/stream/{session_hash}/{run}/{component_id}/" + tail): STREAM
-       for tail in ("playlist.m3u8", "{segment_id}.{ext}", "playlist-file")},
-}
+# What gradio 6.31 leaves open with auth on: routes registered without Depends(login_check), and the page shells,
+# which embed window.gradio_api_info (the /ask endpoint, its docstring, code snippets) for logged-out visitors.
+# assistant.ui_auth.LoginGate closes them; listed so the route enumeration must find each one.
+GRADIO_UNCHECKED = [
+    ("GET", "/"), ("HEAD", "/"), ("GET", "/gradio_api/runs"), ("GET", "/gradio_api/runs/"),
+    ("GET", "/openapi.json"), ("HEAD", "/openapi.json"), ("GET", "/gradio_api/startup-events"),
+    ("GET", "/gradio_api/app_id"), ("GET", "/gradio_api/app_id/"), ("GET", "/gradio_api/heartbeat/{session_hash}"),
+    ("POST", "/gradio_api/cancel"), ("POST", "/gradio_api/reset"), ("POST", "/gradio_api/reset/"),
+    ("POST", "/gradio_api/stream/{event_id}"), ("POST", "/gradio_api/stream/{event_id}/close"),
+    *(("GET", "/gradio_api/stream/{session_hash}/{run}/{component_id}/" + tail)
+      for tail in ("playlist.m3u8", "{segment_id}.{ext}", "playlist-file")),
+]
 UI = tuple[Any, str, tuple[str, str]]  # (Blocks app, base URL, (user, password))
 
 
@@ -147,7 +144,7 @@ def _problem(method: str, path: str, status: int, body: str) -> str | None:
         leaks = [s for s in ('"/ask"', "Answer a question", "Darchiyev", '"components":[{') if s in body]
         bare = method == "HEAD" or '"auth_required":true' in body
         ok = status in (401, 403) or (status == 200 and bare and not leaks)
-    else:  # everything else is refused outright (the 403s: monitoring and vibe editing, both disabled here)
+    else:  # everything else is refused outright (401 from LoginGate, before any route runs)
         ok = status in (401, 403)
     return None if ok else f"{method} {path} -> {status}: {body[:200]!r}"
 
@@ -155,19 +152,35 @@ def _problem(method: str, path: str, status: int, body: str) -> str | None:
 def test_every_ui_route_refuses_without_login(ui: UI) -> None:
     live = list(dict.fromkeys(_routes(list(ui[0].server_app.routes))))
     for needed in [("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/queue/join"),
-                   ("POST", "/gradio_api/call/{api_name}"), ("POST", "/gradio_api/component_server"), *KNOWN_GAPS]:
+                   ("POST", "/gradio_api/call/{api_name}"), ("POST", "/gradio_api/component_server"),
+                   *GRADIO_UNCHECKED]:
         assert needed in live, f"route enumeration missed {needed}"
-    checked = [(m, p) for m, p in live if not STATIC.search(p) and p not in LOGIN and (m, p) not in KNOWN_GAPS]
+    checked = [(m, p) for m, p in live if not STATIC.search(p) and p not in LOGIN]
     with httpx.Client(base_url=ui[1], timeout=10) as http:
         problems = [_problem(m, p, *_probe(http, m, p)) for m, p in checked]
-    assert [p for p in problems if p] == [] and len(checked) >= 50  # gradio 6.31: 55 of its 85 routes
+    assert [p for p in problems if p] == [] and len(checked) >= 70  # gradio 6.31: 72 of its 85 routes
 
 
-@pytest.mark.parametrize("method,path", [
-    pytest.param(m, p, marks=pytest.mark.xfail(strict=True, reason=reason)) for (m, p), reason in KNOWN_GAPS.items()])
-def test_known_gap_refuses_without_login(ui: UI, method: str, path: str) -> None:
+@pytest.mark.parametrize("method,path", GRADIO_UNCHECKED)
+def test_routes_gradio_leaves_open_are_refused(ui: UI, method: str, path: str) -> None:
     with httpx.Client(base_url=ui[1], timeout=10) as http:
-        assert _problem(method, path, *_probe(http, method, path)) is None
+        status, body = _probe(http, method, path)
+    assert _problem(method, path, status, body) is None
+    if path in PAGES and method == "GET":  # the login form's shell: no API description at all
+        embedded = re.findall(r"window\.gradio_api_info = (.*?);</script>", body)
+        assert status == 200 and [json.loads(e) for e in embedded] == [{"named_endpoints": {}, "unnamed_endpoints": {}}]
+    elif path not in PAGES:
+        assert status == 401 and (method == "HEAD" or json.loads(body)["detail"]["error"] == "Not authenticated")
+
+
+def test_login_page_cleaning_fails_closed() -> None:
+    page = (b'<script>window.gradio_config = {"auth_required":true};</script>'
+            b'<script>window.gradio_api_info = {"named_endpoints":{"/ask":{}}};</script>')
+    empty = b'{"named_endpoints":{},"unnamed_endpoints":{}}'
+    assert blank_api_info(200, page) == page.replace(b'{"named_endpoints":{"/ask":{}}}', empty)
+    assert blank_api_info(200, page.replace(b"window.gradio_api_info", b"window.api")) is None  # a new template
+    assert blank_api_info(200, page.replace(b"true", b"false")) is None  # the app's own page, not the login page
+    assert blank_api_info(200, page + page) is None and blank_api_info(500, page) is None
 
 
 def _ask_over_http(http: httpx.Client) -> str:
@@ -180,14 +193,19 @@ def _ask_over_http(http: httpx.Client) -> str:
 
 
 def test_login_then_ask_gets_a_cited_answer(ui: UI) -> None:
-    _, base, (user, password) = ui
+    app, base, (user, password) = ui
+    forged = {f"access-token-unsecure-{app.server_app.cookie_id}": secrets.token_urlsafe(16)}  # right name, no login
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.post("/login", data={"username": user, "password": password + "x"}).status_code == 400
         assert http.get("/config").status_code == 401
+        assert [http.get(p, cookies=forged).status_code for p in ("/config", "/gradio_api/app_id")] == [401, 401]
         assert http.post("/login", data={"username": user, "password": password}).status_code == 200
-        assert http.get("/config").status_code == 200
+        assert http.get("/config").status_code == 200 and http.get("/gradio_api/app_id").status_code == 200
+        assert '"/ask"' in http.get("/").text  # the app's own page, with its API description
         assert "/ask" in http.get("/gradio_api/info").json()["named_endpoints"]
         answer, _, sources = _ask_over_http(http).partition("\n\nSources\n")
+        assert http.get("/logout").status_code == 302  # ends every session of this user
+        assert [http.get(p).status_code for p in ("/config", "/gradio_api/app_id")] == [401, 401]
     assert "Darchiyev" in answer and "[1]" in answer and sources.startswith("[1] ")
 
 

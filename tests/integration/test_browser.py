@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 from collections.abc import Iterator
@@ -61,8 +62,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def _open(browser: Any, url: str, width: int = 1280, height: int = 860) -> tuple[Any, Any, list[str], list[str]]:
-    """A fresh session; console errors and any non-loopback request are recorded (and blocked)."""
+def _open(browser: Any, url: str, width: int = 1280, height: int = 860,
+          ready: str = "#question textarea") -> tuple[Any, Any, list[str], list[str]]:
+    """A fresh session, once `ready` shows; console errors and any non-loopback request are recorded (and blocked)."""
     context = browser.new_context(viewport={"width": width, "height": height})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
     errors: list[str] = []
@@ -81,7 +83,7 @@ def _open(browser: Any, url: str, width: int = 1280, height: int = 860) -> tuple
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_selector("#question textarea", timeout=30_000)
+    page.wait_for_selector(ready, timeout=30_000)
     return context, page, errors, external
 
 
@@ -220,4 +222,39 @@ def test_mobile_width_and_keyboard(browser: Any, app_url: str) -> None:
     finally:
         context.close()
     assert not errors, f"console errors: {errors}"
+    assert not external, f"requests to other hosts: {external}"
+
+
+def _log_in(page: Any, user: str, password: str) -> None:
+    """Fill in Gradio's login form and press Login."""
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_login_form_then_ask(browser: Any, real_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.ui import launch
+
+    password = "ui-pass-" + secrets.token_urlsafe(12)
+    monkeypatch.setenv("ASSISTANT_UI_USER", "reader")
+    monkeypatch.setenv("ASSISTANT_UI_PASSWORD", password)
+    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=_free_port(), generator="extractive")
+    app = launch(Assistant(settings), block=False)
+    try:
+        context, page, errors, external = _open(browser, f"http://127.0.0.1:{settings.ui_port}/", ready="text=Sign in")
+        try:
+            assert page.locator("#question, #chat, #doc-list").count() == 0  # nothing of the app before login
+            assert page.evaluate("window.gradio_api_info") == {"named_endpoints": {}, "unnamed_endpoints": {}}
+            page.screenshot(path=str(ARTIFACTS / "login.png"))
+            _log_in(page, "reader", password + "x")
+            page.get_by_text("Incorrect Credentials").wait_for(timeout=10_000)
+            _log_in(page, "reader", password)
+            page.wait_for_selector("#question textarea", timeout=30_000)  # Login reloads the page, now the app
+            assert "Darchiyev" in _ask(page, RUSSIAN).locator(".answer-text").inner_text()
+        finally:
+            context.close()
+    finally:
+        app.close()
+    wrong_password = "the server responded with a status of 400"  # the rejected POST /login
+    assert [e for e in errors if wrong_password not in e] == [], f"console errors: {errors}"
     assert not external, f"requests to other hosts: {external}"

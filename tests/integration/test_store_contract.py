@@ -127,9 +127,10 @@ def test_reupsert_of_the_same_ids_is_idempotent(store: ChromaStore) -> None:
     _fill(store)
     assert store.count() == len(chunks)
     replaced = _chunk(3, text="passage number 3, rewritten")
-    store.upsert([replaced], [QUERY])
+    elsewhere = [0.0, 0.0, 1.0, 0.0]  # far from every other stored vector
+    store.upsert([replaced], [elsewhere])
     assert store.count() == len(chunks)
-    best = store.search(QUERY, 1)[0]
+    best = store.search(elsewhere, 1)[0]
     assert best.chunk == replaced and best.dense == pytest.approx(1.0, abs=1e-4)
 
 
@@ -147,6 +148,13 @@ def test_search_with_k_larger_than_the_collection(store: ChromaStore) -> None:
     hits = store.search(QUERY, 100)
     assert len(hits) == len(VECTORS) and len({h.chunk.id for h in hits}) == len(VECTORS)
     assert store.search(QUERY, 0) == []
+
+
+def test_stored_vectors_come_back_by_id(store: ChromaStore) -> None:
+    _fill(store)
+    got = store.vectors(["id-2", "id-5", "id-missing"])
+    assert set(got) == {"id-2", "id-5"} and store.vectors([]) == {}
+    assert got["id-5"] == pytest.approx(VECTORS[5], abs=1e-6)
 
 
 def test_many_rows_are_upserted_in_batches(store: ChromaStore) -> None:

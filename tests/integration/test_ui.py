@@ -43,6 +43,8 @@ def test_gradio_client_gets_a_cited_answer(real_index: Path) -> None:
 
 def test_login_is_required_when_both_env_vars_are_set(real_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import httpx
+    from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
 
     monkeypatch.setenv("ASSISTANT_UI_USER", "reader")
     monkeypatch.setenv("ASSISTANT_UI_PASSWORD", "s3cret-pass")
@@ -56,5 +58,13 @@ def test_login_is_required_when_both_env_vars_are_set(real_index: Path, monkeypa
             assert bad.status_code == 400 and http.get("/config").status_code == 401
             good = http.post("/login", data={"username": "reader", "password": "s3cret-pass"})
             assert good.status_code == 200 and http.get("/config").status_code == 200
+        with pytest.raises(AuthenticationError):
+            Client(f"{base}/", verbose=False)
+        client = Client(f"{base}/", auth=("reader", "s3cret-pass"), verbose=False)  # heartbeat, reset: session too
+        try:
+            reply = client.predict("Who leads the Russian delegation?", "extractive", api_name="/ask")
+            assert "Darchiyev" in reply and "[1]" in reply
+        finally:
+            client.close()
     finally:
         app.close()
