@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-import os
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from assistant.models import Hit, Sentence
 from assistant.protocols import Embedder
 from assistant.retriever import cosine
-from assistant.text import MONTHS, WEEKDAYS, content_terms, fold, names, numbers, sentence_spans, stem, words
+from assistant.text import (
+    MONTHS,
+    ORDINALS,
+    STOPWORDS,
+    WEEKDAYS,
+    common_word,
+    content_terms,
+    fold,
+    names,
+    numbers,
+    role_conflict,
+    role_tokens,
+    sentence_spans,
+    slots,
+    stem,
+    terms_match,
+    words,
+)
 
 YES_NO_START = re.compile(
     r"^(and |so |but )?(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall)\b", re.I
@@ -20,29 +39,65 @@ YES_NO_AFTER_CLAUSE = re.compile(
 )
 
 
-# demonyms and short forms that texts use interchangeably (stems)
-ALIASES = {
-    "american": {"u.s", "us", "america", "washington"},
-    "america": {"u.s", "us", "american"},
-    "british": {"u.k", "uk", "britain"},
-    "moscow": {"russia", "russian", "kremlin"},
-    "washington": {"u.s", "us", "american"},
-}
+_SOFT_FLOOR, _SOFT_FULL = 0.35, 0.65  # word cosine below the floor earns nothing; at FULL a synonym counts fully
+_SOFT_SKIP = 1  # a word right after a name, or one modifier further, names a specific role: no soft match
+_NO_SOFT = set(MONTHS) | set(WEEKDAYS) | set(ORDINALS) | {"one", "two", "three", "four", "five", "ten", "hundred"}
+_WORD_CACHES: weakref.WeakKeyDictionary[object, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
-def terms_match(a: str, b: str) -> bool:
-    """Stems match when equal, aliases, or one is a prefix (>= 4 letters) of the other: russia ~ russian."""
-    if a == b or b in ALIASES.get(a, ()) or a in ALIASES.get(b, ()):
-        return True
-    short, long_ = sorted((a, b), key=len)
-    if len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3:
-        return True
-    common = len(os.path.commonprefix([a, b]))
-    return common >= 6 and common * 2 >= len(long_)  # spokesperson ~ spokeswoman
+def _cache_for(embedder: Embedder) -> dict[str, np.ndarray]:
+    """The word-vector cache of an embedder (a fresh one if it cannot be weakly referenced)."""
+    try:
+        cache = _WORD_CACHES.setdefault(embedder, {})
+    except TypeError:
+        return {}
+    if len(cache) > 50_000:
+        cache.clear()
+    return cache
 
 
-def coverage(query_terms: Sequence[str], text: str) -> float:
-    """Share of query terms (names count double) found in the text."""
+class SoftMatch:
+    """Semantic closeness of single common words (envoy ~ ambassador) by the sentence embedder, cached.
+
+    Only lower-case, non-numeric question words are matched softly: names, numbers, dates and ordinals must
+    match literally, so a different person, figure or round is never mistaken for the one asked about.
+    """
+
+    def __init__(self, question: str, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.cache = _cache_for(embedder)
+        self.surface: dict[str, str] = {}
+        tokens = role_tokens(question)
+        for i, w in enumerate(tokens):
+            if common_word(w) and fold(w) not in _NO_SOFT and slots(tokens, i, _SOFT_SKIP) == (set(), set()):
+                self.surface.setdefault(stem(w), fold(w))  # a role tied to a name ("U.S. ambassador") must match as is
+
+    def _vectors(self, items: Sequence[str]) -> list[np.ndarray]:
+        """Unit vectors of words, embedding only the ones not seen before."""
+        missing = [w for w in dict.fromkeys(items) if w not in self.cache]
+        if missing:
+            for w, vec in zip(missing, self.embedder.embed(missing), strict=True):
+                arr = np.asarray(vec, dtype=np.float32)
+                self.cache[w] = arr / (float(np.linalg.norm(arr)) or 1.0)
+        return [self.cache[w] for w in items]
+
+    def similarity(self, term: str, text: str) -> float:
+        """Highest cosine between the question word behind `term` and a content word of the text."""
+        word = self.surface.get(term)
+        others = [fold(w) for w in words(text) if fold(w) not in STOPWORDS and not w[:1].isdigit() and len(w) >= 3]
+        if not word or not others:
+            return 0.0
+        mine, *theirs = self._vectors([word, *others])
+        return float(max(np.dot(np.stack(theirs), mine)))
+
+    def credit(self, term: str, text: str) -> float:
+        """Partial credit in [0, 1] for a question word that the text only paraphrases."""
+        sim = self.similarity(term, text)
+        return min(1.0, max(0.0, (sim - _SOFT_FLOOR) / (_SOFT_FULL - _SOFT_FLOOR)))
+
+
+def coverage(query_terms: Sequence[str], text: str, soft: SoftMatch | None = None) -> float:
+    """Share of query terms (longer ones weigh more) found in the text; paraphrases earn partial credit."""
     if not query_terms:
         return 0.0
     have = set(content_terms(text))
@@ -51,6 +106,8 @@ def coverage(query_terms: Sequence[str], text: str) -> float:
         total += weight
         if any(terms_match(term, h) for h in have):
             found += weight
+        elif soft is not None:
+            found += weight * soft.credit(term, text)
     return found / total if total else 0.0
 
 
@@ -76,11 +133,72 @@ def answer_type(question: str) -> str:
         return "date"
     if re.search(r"\bwho(m|se)?\b|\bwhat is the name\b", q):
         return "person"
-    if re.search(r"\bwhere\b|\b(which|what) (city|country|nation|place|venue|building|location)\b", q):
+    if re.search(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|nation|place|venue|building|location)\b", q):
         return "place"
-    if re.search(r"\b(which|what) (\w+ )?(agency|organi[sz]ation|company|official|envoy|newspaper|ministry)\b", q):
+    if re.search(rf"\b(which|what) (\w+ )?(\w+ )?({_ENTITY_NOUNS})\b", q):
         return "entity"
     return "other"
+
+
+_ENTITY_NOUNS = (
+    "agency|organi[sz]ation|company|official|envoy|diplomat|newspaper|ministry|department|service|outlet|network"
+    "|channel|broadcaster|party|group|institution|body|firm|bank|team|delegation"
+)
+_REASON_QUESTION = re.compile(
+    r"^(and |so |but )?why\b|\bwhat (is|was|were|are) the (purpose|reason|goal|aim|cause|motive)s?\b"
+    r"|\bwhat (led|caused|prompted)\b"
+)
+_REASON_MARKER = re.compile(
+    r"\b(because|since|due to|as a result|following|after|so that|in order to|aim(ed|s)? (at|to)|intended to|"
+    r"designed to|purpose|reason|goal|led to|caused|prompted)\b|, so\b"
+    r"|\b(to|at) (?!the\b|a\b|an\b)[a-z]+(e|ing|ize|ise)\b"
+)
+
+
+def asks_reason(question: str) -> bool:
+    """A why / what-is-the-purpose / what-led-to question."""
+    return bool(_REASON_QUESTION.search(fold(question).strip()))
+
+
+def gives_reason(sentence: str) -> bool:
+    """The sentence states a cause or a purpose (because, following, aimed at, to discuss ...)."""
+    return bool(_REASON_MARKER.search(fold(sentence)))
+
+
+def fragment(sentence: str) -> bool:
+    """A heading, caption or credit: no lower-case word at all ("Russian Foreign Ministry")."""
+    return not any(w[:1].islower() for w in words(sentence))
+
+
+_WHO_IS = re.compile(r"^(?:and |so |but )?who(?: is|'s| was| are| were) (?:the )?(.+?)[?.!]*$")
+
+
+def role_head(question: str) -> str | None:
+    """The role a "who is the X (of Y)?" question asks about: its last common word before a preposition."""
+    match = _WHO_IS.match(fold(question).strip())
+    if not match:
+        return None
+    phrase = re.split(r"\b(?:to|of|for|in|at|from|on|with)\b", match.group(1))[0]
+    heads = [w for w in words(phrase) if w.isalpha() and w not in STOPWORDS and len(w) >= 3]
+    if not heads or heads[-1].endswith(("ing", "ed")):  # "who was speaking ...": a verb, not a role
+        return None
+    return heads[-1]
+
+
+def holds_role(head: str, sentence: str, soft: SoftMatch) -> bool:
+    """The sentence names the asked role, literally or by a close synonym."""
+    term = stem(head)
+    if any(terms_match(term, h) for h in content_terms(sentence)):
+        return True
+    return term in soft.surface and soft.credit(term, sentence) >= 0.5
+
+
+def ordinal_absent(question: str, passages: Sequence[str]) -> bool:
+    """The question asks about an ordinal ("third round") that no passage states, while passages state others."""
+    exact = {"first", "second", "third", "fourth", "fifth", "sixth"}
+    asked = set(words(fold(question))) & exact
+    stated = {w for p in passages for w in words(fold(p))} & exact
+    return bool(asked) and not asked & stated and bool(stated)
 
 
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
@@ -179,15 +297,26 @@ def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
     vectors = embedder.embed([question] + [s.text for s in sentences])
     qvec, qterms = vectors[0], content_terms(question)
     named = name_coverage(question, [h.chunk.text for h in hits])
+    if kind != "yesno" and ordinal_absent(question, [h.chunk.text for h in hits]):
+        named *= 0.6  # "when is the third round?" where only a second one is reported
+    soft, reason, head = SoftMatch(question, embedder), asks_reason(question), role_head(question)
     for sent, vec in zip(sentences, vectors[1:], strict=True):
         sim = cosine(qvec, vec)
-        cov_sentence = coverage(qterms, sent.text)
-        cov_passage = coverage(qterms, sent.hit.chunk.text)
+        cov_sentence = coverage(qterms, sent.text, soft)
+        cov_passage = coverage(qterms, sent.hit.chunk.text, soft)
         score = 0.5 * sim + 0.3 * cov_sentence + 0.2 * cov_passage
         if not type_satisfied(kind, question, sent.text) or (kind not in ("yesno", "other") and cov_sentence < 0.4):
             score *= 0.55
         if contrast(question, sent.text):  # a different ordinal: the answer to a yes/no, a miss otherwise
             score *= 1.15 if kind == "yesno" else 0.6
+        if role_conflict(question, sent.text):  # the asked role, but held by other parties
+            score *= 0.5
+        if head and not holds_role(head, sent.text, soft):
+            score *= 0.6
+        if fragment(sent.text):
+            score *= 0.8
+        if reason and not gives_reason(sent.text):
+            score *= 0.85
         score *= 0.5 + 0.5 * named
         sent.score = score
         sent.vector = vec

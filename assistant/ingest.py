@@ -211,13 +211,13 @@ class Ingestor:
         """File size limit in bytes."""
         return int(self.settings.max_file_mb * 2**20)
 
-    def run(self, paths: Iterable[Path], progress: bool = True) -> IngestReport:
+    def run(self, paths: Iterable[Path | str], progress: bool = True) -> IngestReport:
         """Index new and changed files, drop files gone from the given folders (one ingest at a time)."""
         with ingest_lock(self.settings.index_dir, self.settings.ingest_lock_wait_s):
             repair = reconcile(self.store, self.lexical)
             if repair:
                 log.warning("repaired the index after an interrupted ingest: %s", repair)
-            return self._run(list(paths), progress)
+            return self._run([Path(p) for p in paths], progress)
 
     def _run(self, paths: list[Path], progress: bool) -> IngestReport:
         """The sync itself, under the lock."""

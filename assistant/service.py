@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
 from assistant.condense import condense
+from assistant.dates import DateAnswer, answer_dates, citations
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError
 from assistant.evidence import Evidence, gather
 from assistant.generation import GenerationInput
@@ -121,6 +122,11 @@ class Assistant:
             standalone_question=standalone,
             retrieved=hits,
         )
+        if dated := self._dated(standalone, evidence):
+            base.answer, base.citations = citations(dated)
+            base.abstained, base.timings_ms = False, {**timings, "total": _ms(start)}
+            yield base
+            return
         if evidence.answerability < self.settings.verify.abstain_threshold:
             base.answer = abstention(standalone)
             base.timings_ms = {**timings, "total": _ms(start)}
@@ -150,6 +156,11 @@ class Assistant:
         if failure:
             verdict.notes.insert(0, failure)
         yield self._finish(base, verdict, hits, evidence, draft, {**timings, "total": _ms(start)})
+
+    def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:
+        """Date arithmetic (what date, which weekday, how many days) when the documents date the events."""
+        top_k = self.settings.retrieval.top_k
+        return answer_dates(question, evidence.sentences, lambda text: self.retriever.retrieve(text, top_k))
 
     def _retrieve(self, question: str, timings: dict[str, float]) -> list[Hit]:
         """Hybrid retrieval; an empty index is a user-facing error."""

@@ -1,9 +1,11 @@
-"""Text helpers: sentence spans, content words, names and numbers."""
+"""Text helpers: sentence spans, content words, names, numbers, term matching and role phrases."""
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from collections.abc import Sequence
 
 ABBREVIATIONS = {
     "u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov",
@@ -153,7 +155,7 @@ def split_sentences(text: str) -> list[str]:
 _NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n't\b", re.I)
 
 
-_ORDINALS = "first second third fourth fifth last final next previous".split()
+ORDINALS = "first second third fourth fifth last final next previous".split()
 
 
 def polarity(question: str, sentence: str) -> str:
@@ -165,11 +167,107 @@ def polarity(question: str, sentence: str) -> str:
     if _NEGATION.search(sentence):
         return "No"
     q_words, s_words = set(words(fold(question))), set(words(fold(sentence)))
-    asked = q_words & set(_ORDINALS)
-    if asked and not asked & s_words and s_words & set(_ORDINALS):
+    asked = q_words & set(ORDINALS)
+    if asked and not asked & s_words and s_words & set(ORDINALS):
         return "No"
     have = {stem(w) for w in words(sentence)}
     missing = [n for n in names(question) if not any(h.startswith(n[:5]) for h in have)]
     if missing and names(sentence) - names(question):
         return "No"
     return "Yes"
+
+
+# demonyms and short forms that texts use interchangeably (stems)
+ALIASES = {
+    "american": {"u.s", "us", "america", "washington"},
+    "america": {"u.s", "us", "american"},
+    "british": {"u.k", "uk", "britain"},
+    "moscow": {"russia", "russian", "kremlin"},
+    "washington": {"u.s", "us", "american"},
+}
+
+
+def terms_match(a: str, b: str) -> bool:
+    """Stems match when equal, aliases, or one is a prefix (>= 4 letters) of the other: russia ~ russian."""
+    if a == b or b in ALIASES.get(a, ()) or a in ALIASES.get(b, ()):
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3:
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    rests = (len(short) - common, len(long_) - common)  # spokes+person ~ spokes+woman, not minist+er ~ minist+ry
+    return common >= 6 and common * 2 >= len(long_) and (min(rests) == 0 or min(rests) >= 3)
+
+
+def common_word(word: str) -> bool:
+    """A common (lower-case, alphabetic, not stopword) word, eligible for soft matching."""
+    return word[:1].islower() and word.replace("-", "").isalpha() and len(word) >= 3 and fold(word) not in STOPWORDS
+
+
+_SLOT_PREPOSITIONS = {"to", "of", "for", "in", "at", "from"}
+_LONG_FORMS = ((r"\bUnited States\b", "U.S."), (r"\bUnited Kingdom\b", "U.K."), (r"\bUnited Nations\b", "U.N."))
+
+
+def role_tokens(text: str) -> list[str]:
+    """Word tokens with long country names shortened (United States -> U.S.) so both forms compare."""
+    for pattern, short in _LONG_FORMS:
+        text = re.sub(pattern, short, text, flags=re.I)
+    return words(text)
+
+
+def _is_name(token: str) -> bool:
+    """A capitalised token that is not a stopword or question word."""
+    return token[:1].isupper() and fold(token).removesuffix("'s") not in STOPWORDS | QUESTION_WORDS
+
+
+def slots(tokens: Sequence[str], i: int, max_skip: int = 2) -> tuple[set[str], set[str]]:
+    """Names that qualify the role word at i: before it ("Russia's new ambassador") and after it ("to the U.S.")."""
+    before: set[str] = set()
+    j, skipped = i - 1, 0
+    while j >= 0:
+        if _is_name(tokens[j]):
+            before.add(stem(tokens[j]))
+        elif before or fold(tokens[j]) in STOPWORDS or skipped >= max_skip:
+            break
+        else:
+            skipped += 1
+        j -= 1
+    after: set[str] = set()
+    k = i + 1
+    if k < len(tokens) and fold(tokens[k]) in _SLOT_PREPOSITIONS:
+        k += 2 if k + 1 < len(tokens) and fold(tokens[k + 1]) == "the" else 1
+        while k < len(tokens) and _is_name(tokens[k]):
+            after.add(stem(tokens[k]))
+            k += 1
+    return before, after
+
+
+def _clash(a: set[str], b: set[str]) -> bool:
+    """Both slots are filled and share no name."""
+    return bool(a) and bool(b) and not any(terms_match(x, y) for x in a for y in b)
+
+
+def _role_matches(question: str, sentence: str) -> list[tuple[bool, bool]]:
+    """For each role word the question ties to a party: (the sentence has it, every mention is for other parties)."""
+    q, s = role_tokens(question), role_tokens(sentence)
+    out = []
+    for i, token in enumerate(q):
+        if not common_word(token) or token.endswith(("ly", "ed", "ing")):  # roles are nouns, not "newly appointed"
+            continue
+        q_before, q_after = slots(q, i)
+        if not q_before and not q_after:
+            continue
+        found = [j for j, other in enumerate(s) if terms_match(stem(token), stem(other))]
+        clashes = [_clash(q_before, slots(s, j)[0]) or _clash(q_after, slots(s, j)[1]) for j in found]
+        out.append((bool(found), bool(found) and all(clashes)))
+    return out
+
+
+def role_conflict(question: str, sentence: str) -> bool:
+    """The sentence names an asked role only for other parties: "U.S. envoy to Russia" vs "Russia's envoy"."""
+    return any(clash for _, clash in _role_matches(question, sentence))
+
+
+def role_unsupported(claim: str, passage: str) -> bool:
+    """A role the claim gives a party ("Peskov's deputy") is missing from the passage or held by others there."""
+    return any(not found or clash for found, clash in _role_matches(claim, passage))

@@ -12,7 +12,17 @@ from assistant.models import Sentence
 from assistant.protocols import Embedder
 from assistant.retriever import cosine
 from assistant.settings import VerifySettings
-from assistant.text import content_terms, fold, names, numbers, polarity, split_sentences, stem, words
+from assistant.text import (
+    content_terms,
+    fold,
+    names,
+    numbers,
+    polarity,
+    role_unsupported,
+    split_sentences,
+    stem,
+    words,
+)
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -75,8 +85,10 @@ def _support(
 ) -> Sentence | None:
     """The most relevant evidence sentence that supports the claim (close in meaning, grounded), if any."""
     for sent in evidence.sentences:
-        if cosine(vector, sent.vector) >= options.support_threshold and _grounded(
-            claim, sent.hit.chunk.text, options.min_token_support
+        if (
+            cosine(vector, sent.vector) >= options.support_threshold
+            and _grounded(claim, sent.hit.chunk.text, options.min_token_support)
+            and not role_unsupported(claim, sent.hit.chunk.text)  # "Peskov's deputy", "ambassador to Russia"
         ):
             return sent
     return None
@@ -96,8 +108,13 @@ def _full_names(text: str) -> set[str]:
 
 
 def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> bool:
-    """For who/where/which/how-many questions the answer must name what the top evidence names."""
-    if kind in ("yesno", "other"):
+    """The answer must name what the top evidence names (who/where/which) or carry some of its content (other)."""
+    if kind == "other":  # the answer must carry something of the best evidence beyond the question's own words
+        asked = content_terms(question)
+        new = [t for t in content_terms(top) if not any(terms_match(t, a) for a in asked)]
+        stated = {t for c in claims for t in content_terms(c)}
+        return not new or any(terms_match(t, h) for t in new for h in stated)
+    if kind == "yesno":
         return True
     said = set().union(*(names(c) | numbers(c) for c in claims)) - names(question) - numbers(question)
     offered = names(top) | numbers(top)

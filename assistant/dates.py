@@ -1,0 +1,445 @@
+"""Date reasoning: "what date / which weekday / how many days" answered by arithmetic over dated sentences.
+
+Explicit dates, weekdays and today/yesterday/tomorrow are resolved against the document's date; when the
+dates needed are not found with confidence the answer is None and the normal pipeline answers."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from assistant.evidence import candidate_sentences, contrast, terms_match
+from assistant.models import Citation, Hit, Sentence
+from assistant.text import MONTHS, WEEKDAYS, content_terms, fold, names, stem, words
+
+_MONTH = (
+    r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+)
+_EXPLICIT = re.compile(
+    rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<year>\d{{4}})\b)?"
+    rf"|\b(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.replace('mon', 'mon2')}(?:,?\s+(?P<year2>\d{{4}})\b)?"
+    r"|\b(?P<iso>(?:19|20)\d\d-\d\d-\d\d)\b"
+)
+_WEEKDAY = re.compile(
+    r"\b(?:(?P<mod>last|next|this)\s+)?(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b(?!s)"
+)
+_RELATIVE = re.compile(r"\b(?P<rel>today|yesterday|tomorrow)\b", re.I)
+_FUTURE = re.compile(
+    r"\b(will|shall|upcoming|next|set (for|to)|scheduled|due (to|on)|to be held|plans? to|going to|expected to)\b", re.I
+)
+_PAST = re.compile(r"\b(said|says|was|were|had|did|last|ago|earlier|told|met|held|took|began|went|\w{3,}ed)\b", re.I)
+_CLAUSE = re.compile(r"[,;:()\u2014\u2013]|\s-\s")
+_REPORTING = {"announce", "announcement", "say", "state", "statement", "confirm", "report", "tell", "declare"}
+_REPORTED = re.compile(r"\b(said|says|told|announced?|confirm(ed|s)?|stated|reported|declared)\b", re.I)
+_PUBLICATION = {"article", "publication", "publish", "story", "report", "piece", "date", "post"}
+_DATE_WORDS = set(MONTHS) | set(WEEKDAYS) | {"day", "date", "week", "exact", "exactly", "number", "many", "much"}
+# words about timing, not about the event itself
+_DATE_WORDS |= {"later", "earlier", "early", "late", "morning", "evening", "afternoon", "night", "today", "yesterday"}
+_DATE_WORDS |= {"tomorrow", "schedul", "plann", "plan", "due", "set", "happen", "occur", "upcoming", "pass", "elapse"}
+MIN_SCORE = 0.5
+MARGIN = 0.1
+
+
+@dataclass(eq=False)
+class Mention:
+    """A date stated in a sentence, resolved to a calendar day."""
+
+    day: date
+    sentence: Sentence
+    start: int  # offsets of the date phrase inside sentence.text
+    end: int
+    anchored: bool  # resolved with the publication date (weekday, today, or a year taken from it)
+    tense: str | None = None  # past or future, from the verbs around the date
+
+
+@dataclass
+class DateQuestion:
+    """What a date question asks: a date, a weekday, or a number of days between two events."""
+
+    kind: str  # "date", "weekday" or "days"
+    sides: list[str]
+    sign: int = 0  # days: +1 second minus first, -1 first minus second, 0 absolute
+
+
+@dataclass
+class DateAnswer:
+    """The computed answer: text with \\x00i\\x00 placeholders for the cited sentences, in order."""
+
+    text: str
+    sentences: list[Sentence]
+
+
+def parse_question(question: str) -> DateQuestion | None:
+    """Recognise a date question and cut out the event(s) it asks about."""
+    q = " ".join(question.strip().rstrip("?").split())
+    low = fold(q)
+    if m := re.search(r"\b(what|which) (day of the week|weekday)\b", low):
+        return DateQuestion("weekday", [q[: m.start()] + q[m.end() :]])
+    if m := re.search(r"\b(on )?(what|which) (exact |calendar )?(date|day)\b|\bwhen exactly\b|\bexactly when\b", low):
+        return DateQuestion("date", [q[: m.start()] + q[m.end() :]])
+    if not re.search(r"\bhow many (calendar )?days\b", low):
+        return None
+    return _days_question(q)
+
+
+def _days_question(q: str) -> DateQuestion | None:
+    """Split a "how many days" question into its two events."""
+    aux = r"(?:are|is|was|were|will|did|does|do|has|have|had|would)"
+    if m := re.search(rf"\bdays (after|before|since) (.+?) ({aux} .+)$", q, re.I):
+        sign = 1 if fold(m.group(1)) in ("after", "since") else -1
+        return DateQuestion("days", [m.group(2), m.group(3)], sign)
+    if m := re.search(rf"\bdays {aux} (.+?) (?:come |take place |happen |occur )?(after|before|since) (.+)$", q, re.I):
+        sign = 1 if fold(m.group(2)) in ("after", "since") else -1
+        return DateQuestion("days", [m.group(3), m.group(1)], sign)
+    if m := re.search(r"\b(?:between|separate|separated|from) (.+)$", q, re.I):
+        return DateQuestion("days", [m.group(1)], 0)  # split later at the right "and"/"from"/"to"
+    if m := re.search(r"\b(until|till|before|since|after) (.+)$", q, re.I):
+        sign = -1 if fold(m.group(1)) in ("until", "till", "before") else 1
+        return DateQuestion("days", ["the article's publication", m.group(2)], sign)
+    return None
+
+
+def pair_splits(text: str) -> list[tuple[str, str]]:
+    """Every way to read "A and B" / "A from B" / "A to B" as two events."""
+    out = []
+    for m in re.finditer(r"\s(and|from|to|until)\s", text):
+        left, right = text[: m.start()].strip(), text[m.end() :].strip()
+        if content_terms(left) and content_terms(right):
+            out.append((left, right))
+    return out
+
+
+def publication_date(value: str) -> date | None:
+    """The document's date metadata as a date ("April 08, 2025" or "2025-04-08")."""
+    found = explicit_dates(value, None)
+    return found[0][2] if found else None
+
+
+def _month(name: str) -> int:
+    """Month number from a name or abbreviation."""
+    key = fold(name).rstrip(".")[:3]
+    return [m[:3] for m in MONTHS[:12]].index(key) + 1
+
+
+def explicit_dates(text: str, anchor: date | None) -> list[tuple[int, int, date, bool]]:
+    """(start, end, date, year_inferred) for every explicit calendar date in the text."""
+    out = []
+    for m in _EXPLICIT.finditer(text):
+        try:
+            if m.group("iso"):
+                out.append((m.start(), m.end(), date.fromisoformat(m.group("iso")), False))
+                continue
+            month = _month(m.group("mon") or m.group("mon2"))
+            day, year = int(m.group("day") or m.group("day2")), m.group("year") or m.group("year2")
+            if year:
+                out.append((m.start(), m.end(), date(int(year), month, day), False))
+            elif anchor and (guess := infer_year(month, day, anchor, _tense(text, m.start(), m.end()))):
+                out.append((m.start(), m.end(), guess, True))
+        except ValueError:
+            continue
+    return out
+
+
+def infer_year(month: int, day: int, anchor: date, tense: str | None) -> date | None:
+    """The year closest to the anchor, on the side the tense points to (past: on/before, future: on/after)."""
+    years = range(anchor.year - 1, anchor.year + 2)
+    options = [date(y, month, day) for y in years if 1 <= day <= calendar.monthrange(y, month)[1]]
+    if tense == "past":
+        options = [d for d in options if d <= anchor] or options
+    elif tense == "future":
+        options = [d for d in options if d >= anchor] or options
+    return min(options, key=lambda d: abs((d - anchor).days)) if options else None
+
+
+def resolve_weekday(weekday: int, anchor: date, tense: str | None) -> date | None:
+    """Past: the latest such weekday on/before the anchor; future: the first on/after; unknown: only the anchor's."""
+    if tense == "past":
+        return anchor - timedelta(days=(anchor.weekday() - weekday) % 7)
+    if tense == "future":
+        return anchor + timedelta(days=(weekday - anchor.weekday()) % 7)
+    return anchor if anchor.weekday() == weekday else None
+
+
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause (between commas, dashes, semicolons) around a span."""
+    left = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    right = next((m.start() for m in _CLAUSE.finditer(text, end)), len(text))
+    return left, right
+
+
+def _tense(text: str, start: int, end: int) -> str | None:
+    """Past or future from the tense cue nearest to the span inside its clause, else in the sentence."""
+    for lo, hi in (_clause_bounds(text, start, end), (0, len(text))):
+        cues = [(m, "future") for m in _FUTURE.finditer(text, lo, hi)]
+        cues += [(m, "past") for m in _PAST.finditer(text, lo, hi) if not _FUTURE.fullmatch(m.group(0))]
+        if cues:
+            nearest = min(cues, key=lambda c: min(abs(c[0].start() - end), abs(c[0].end() - start)))
+            return nearest[1]
+    return None
+
+
+def mentions(sentence: Sentence) -> list[Mention]:
+    """Dates stated in a sentence, resolved against its document's publication date."""
+    text, anchor = sentence.text, publication_date(sentence.hit.chunk.date)
+    found = [Mention(d, sentence, s, e, inf, _tense(text, s, e)) for s, e, d, inf in explicit_dates(text, anchor)]
+    taken = [(m.start, m.end) for m in found]
+    if anchor is None:
+        return found
+    for m in _WEEKDAY.finditer(text):
+        if any(s - 3 <= m.end() and m.start() <= e + 3 for s, e in taken):
+            continue  # "Thursday, April 10": the explicit date already says it
+        modifier = fold(m.group("mod") or "")
+        tense = {"last": "past", "next": "future"}.get(modifier) or _tense(text, m.start(), m.end())
+        day = resolve_weekday(WEEKDAYS.index(fold(m.group("wd"))), anchor, tense)
+        if day:
+            found.append(Mention(day, sentence, m.start("wd"), m.end(), True, tense))
+    for m in _RELATIVE.finditer(text):
+        shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[fold(m.group("rel"))]
+        found.append(Mention(anchor + timedelta(days=shift), sentence, m.start(), m.end(), True))
+    return found
+
+
+def _terms(text: str) -> list[tuple[str, float]]:
+    """Weighted event terms: names weigh 2, other content words 1; dates and question words dropped."""
+    text = re.sub(r"(?<=\w)-(?=[A-Z])", " ", text)
+    proper = names(text)
+    out: dict[str, float] = {}
+    for term in content_terms(text):
+        if term in _DATE_WORDS or term.isdigit():
+            continue
+        out[term] = 2.0 if term in proper else 1.0
+    return list(out.items())
+
+
+def _covered(terms: list[tuple[str, float]], text: str, reporting: bool = False) -> float:
+    """Weighted share of the terms found in the text (with reporting, announce/say match said/told/confirmed)."""
+    have = [stem(w) for w in words(re.sub(r"(?<=\w)-(?=[A-Z])", " ", text))]
+    reported = reporting and bool(_REPORTED.search(text))
+    total = found = 0.0
+    for term, weight in terms:
+        total += weight
+        if any(terms_match(term, h) for h in have) or (term in _REPORTING and reported):
+            found += weight
+    return found / total if total else 0.0
+
+
+def _context(text: str, start: int, end: int) -> str:
+    """The mention's clause; a bare date clause ("Later on Tuesday,") borrows the next (or previous) one."""
+    lo, hi = _clause_bounds(text, start, end)
+    if not _terms(text[lo:hi]):
+        if hi < len(text):
+            hi = _clause_bounds(text, hi + 1, hi + 1)[1]
+        elif lo > 0:
+            lo = _clause_bounds(text, lo - 1, lo - 1)[0]
+    return text[lo:hi]
+
+
+def match_score(side: str, mention: Mention, crowded: bool) -> float:
+    """How well the mention's clause and sentence state the event (the clause counts more in busy sentences)."""
+    terms = _terms(side)
+    if not terms:
+        return 0.0
+    text = mention.sentence.text
+    context = _context(text, mention.start, mention.end)
+    proper = names(side)
+    action = [(t, w) for t, w in terms if t not in proper]
+    if action and not max(_covered(action, text), _covered(action, context, reporting=True)):
+        return 0.0  # the sentence names who, but not what happened ("appointed" asked, "met" stated)
+    near = _covered(terms, context, reporting=True)
+    weight = 0.6 if crowded else 0.3
+    score = weight * near + (1 - weight) * _covered(terms, text)
+    stated = explicit_dates(side, mention.day)
+    if stated and any(d == mention.day for _, _, d, _ in stated):
+        score += 0.5  # the question names this very date ("the Feb. 27 meeting")
+    if contrast(side, text):
+        score *= 0.6
+    anchor, tense = publication_date(mention.sentence.hit.chunk.date), _side_tense(side)
+    said = mention.tense
+    if anchor and not said and mention.day != anchor:
+        said = "past" if mention.day < anchor else "future"
+    if tense and said and tense != said:
+        score *= 0.5  # "will ... take place" asked, a day before the document stated (or the reverse)
+    return score
+
+
+def _side_tense(side: str) -> str | None:
+    """Future or past as the question words the event ("will ... take place", "did ... meet")."""
+    return "future" if _FUTURE.search(side) else "past" if _PAST.search(side) else None
+
+
+def is_publication(side: str) -> bool:
+    """Does the event mean the document's own date ("the article's publication")?"""
+    terms = {t for t, _ in _terms(side)}
+    return bool(terms) and all(any(terms_match(t, p) for p in _PUBLICATION) for t in terms)
+
+
+def best_mention(side: str, found: Sequence[Mention]) -> tuple[Mention, float] | None:
+    """The mention that best states the event, if it clearly beats every mention of another date."""
+    days: dict[int, set[date]] = {}
+    for m in found:
+        days.setdefault(id(m.sentence), set()).add(m.day)
+    scored = sorted(((match_score(side, m, len(days[id(m.sentence)]) > 1), m) for m in found), key=lambda x: -x[0])
+    if not scored or scored[0][0] < MIN_SCORE:
+        return None
+    top, best = scored[0]
+    if any(score > top - MARGIN and m.day != best.day for score, m in scored[1:]):
+        return None  # two different dates fit about as well: do not guess
+    return best, top
+
+
+def _fmt(day: date) -> str:
+    """April 10, 2025."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _snippet(m: Mention) -> str:
+    """About nine words around the date phrase inside its clause: 'will take place Thursday in Istanbul'."""
+    text = m.sentence.text
+    context = _context(text, m.start, m.end)
+    lo = text.find(context)
+    spans = [(w.start() + lo, w.end() + lo) for w in re.finditer(r"\S+", context)]
+    before = [s for s in spans if s[1] <= m.start][-5:]
+    after = [s for s in spans if s[0] >= m.end][: max(3, 9 - len(before))]
+    start, end = (before or [(m.start, 0)])[0][0], (after or [(0, m.end)])[-1][1]
+    return text[start:end].strip(" .,;:\"“”—")
+
+
+class _Citer:
+    """Collects cited sentences and writes {i} placeholders for them."""
+
+    def __init__(self) -> None:
+        self.sentences: list[Sentence] = []
+
+    def mark(self, sentence: Sentence) -> str:
+        """The placeholder for a sentence, numbered by first use."""
+        for i, s in enumerate(self.sentences):
+            if s.hit.chunk.id == sentence.hit.chunk.id and s.start == sentence.start:
+                return f"\x00{i}\x00"
+        self.sentences.append(sentence)
+        return f"\x00{len(self.sentences) - 1}\x00"
+
+    def finish(self, result: str, used: Sequence[Mention], pool: _Pool) -> DateAnswer | None:
+        """The result, then each quoted date [n] and the document's date [n] it was counted from; None if uncitable."""
+        own = {m.sentence.hit.chunk.source: m for m in used if m.sentence.text == m.sentence.hit.chunk.date}
+        sources = sorted({m.sentence.hit.chunk.source for m in used if m.anchored} | set(own))
+        pubs = [own.get(source) or pool.publication(source) for source in sources]
+        if any(p is None for p in pubs):
+            return None
+        counted = " and ".join(f"{p.sentence.text} (a {p.day:%A})" for p in pubs if p and any(m.anchored for m in used))
+        parts = [result + (f", counting from the document's date, {counted}." if counted else ".")]
+        parts += [f"“{_snippet(m)}” {self.mark(m.sentence)}." for m in used if m not in own.values()]
+        parts += [f"The document is dated {p.sentence.text} {self.mark(p.sentence)}." for p in pubs if p]
+        return DateAnswer(" ".join(dict.fromkeys(parts)), self.sentences)
+
+
+Retrieve = Callable[[str], list[Hit]]
+
+
+class _Pool:
+    """Candidate sentences (evidence first, then passages retrieved for each event) and their dates."""
+
+    def __init__(self, sentences: Sequence[Sentence], retrieve: Retrieve) -> None:
+        self.sentences = list(sentences)
+        self.retrieve = retrieve
+        self._seen = {(s.hit.chunk.source, s.start) for s in self.sentences}
+        self._mentions = [m for s in self.sentences for m in mentions(s)]
+
+    def widen(self, text: str) -> None:
+        """Add the sentences of passages retrieved for one event."""
+        for sent in candidate_sentences(self.retrieve(text)):
+            key = (sent.hit.chunk.source, sent.start)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.sentences.append(sent)
+                self._mentions.extend(mentions(sent))
+
+    def resolve(self, side: str, source: str | None = None) -> tuple[Mention, float] | None:
+        """The dated mention for an event (the publication date when the event is the document itself)."""
+        if is_publication(side):
+            pub = self.publication(source) if source else None
+            return (pub, 1.0) if pub else None
+        self.widen(side)
+        return best_mention(side, self._mentions)
+
+    def publication(self, source: str) -> Mention | None:
+        """The document's date line as a citable mention, retrieving its passage when none at hand holds it."""
+        for attempt in range(2):
+            for hit in (s.hit for s in self.sentences if s.hit.chunk.source == source):
+                chunk, day = hit.chunk, publication_date(hit.chunk.date)
+                if day and (at := chunk.text.find(chunk.date)) >= 0:
+                    line = Sentence(chunk.date, chunk.start + at, chunk.start + at + len(chunk.date), hit)
+                    return Mention(day, line, 0, len(chunk.date), False)
+            dated = next((s.hit.chunk.date for s in self.sentences if s.hit.chunk.source == source), "")
+            if attempt or not dated:
+                return None
+            self.widen(dated)
+        return None
+
+
+def _single(asked: DateQuestion, pool: _Pool) -> DateAnswer | None:
+    """A date or weekday question about one event."""
+    found = pool.resolve(asked.sides[0])
+    if found is None or is_publication(asked.sides[0]):
+        return None
+    m = found[0]
+    result = f"{m.day:%A} ({_fmt(m.day)})" if asked.kind == "weekday" else f"{_fmt(m.day)} (a {m.day:%A})"
+    return _Citer().finish(result, [m], pool)
+
+
+def _pair(asked: DateQuestion, pool: _Pool) -> tuple[Mention, Mention] | None:
+    """The two events of a days question, trying each reading of "A and B" and keeping the surest."""
+    splits = [(asked.sides[0], asked.sides[1])] if len(asked.sides) == 2 else pair_splits(asked.sides[0])[:4]
+    best: tuple[float, Mention, Mention] | None = None
+    for left, right in splits:
+        first, second = (right, left) if is_publication(left) else (left, right)
+        a = pool.resolve(first)
+        b = pool.resolve(second, a[0].sentence.hit.chunk.source) if a else None
+        if a is None or b is None or (a[0].sentence is b[0].sentence and a[0].start == b[0].start):
+            continue
+        if first is right:
+            a, b = b, a
+        if best is None or min(a[1], b[1]) > best[0]:
+            best = (min(a[1], b[1]), a[0], b[0])
+    return (best[1], best[2]) if best else None
+
+
+def _days(asked: DateQuestion, pool: _Pool) -> DateAnswer | None:
+    """A "how many days" question: the difference between two dated events."""
+    pair = _pair(asked, pool)
+    if pair is None:
+        return None
+    a, b = pair
+    days = (b.day - a.day).days * (asked.sign or 1)
+    if asked.sign == 0:
+        days = abs(days)
+    elif days < 0:
+        return None  # "after" an event that came later: the question and the documents disagree
+    earlier, later = sorted((a, b), key=lambda m: m.day)
+    result = f"{days} {'day' if days == 1 else 'days'}, from {_fmt(earlier.day)} to {_fmt(later.day)}"
+    return _Citer().finish(result, [earlier, later], pool)
+
+
+def answer_dates(question: str, sentences: Sequence[Sentence], retrieve: Retrieve) -> DateAnswer | None:
+    """Answer a date question by date arithmetic over the evidence, or None to leave it to the pipeline."""
+    asked = parse_question(question)
+    if asked is None:
+        return None
+    pool = _Pool(sentences, retrieve)
+    return _days(asked, pool) if asked.kind == "days" else _single(asked, pool)
+
+
+def citations(answer: DateAnswer) -> tuple[str, list[Citation]]:
+    """The answer text with [n] markers, and one citation per cited passage (quoting its first sentence)."""
+    numbers: dict[str, int] = {}
+    cited: list[Citation] = []
+    for sent in answer.sentences:
+        chunk = sent.hit.chunk
+        if chunk.id not in numbers:
+            numbers[chunk.id] = len(numbers) + 1
+            cited.append(Citation(numbers[chunk.id], chunk, sent.hit.dense, sent.start, sent.end))
+    ids = [numbers[s.hit.chunk.id] for s in answer.sentences]
+    return re.sub("\x00(\\d+)\x00", lambda m: f"[{ids[int(m.group(1))]}]", answer.text), cited

@@ -1,0 +1,91 @@
+"""Evidence scoring helpers: soft word matching, role direction, reasons, fragments and ordinals."""
+
+from assistant.evidence import (
+    SoftMatch,
+    asks_reason,
+    coverage,
+    fragment,
+    gives_reason,
+    ordinal_absent,
+    role_conflict,
+    role_head,
+    terms_match,
+)
+from assistant.text import content_terms
+
+AMBASSADOR = "Russia's newly appointed ambassador to the United States, Alexander Darchiyev, will lead the delegation."
+
+
+class PairEmbedder:
+    """Single words: 'envoy' and 'ambassador' share a direction, every other word is orthogonal."""
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One-hot vectors by word, with envoy and ambassador close."""
+        out = []
+        for text in texts:
+            vec = [0.0] * 64
+            key = text.lower()
+            if key in ("envoy", "ambassador"):
+                vec[0], vec[1] = 1.0, (0.3 if key == "envoy" else 0.0)
+            else:
+                vec[2 + sum(map(ord, key)) % 62] = 1.0
+            out.append(vec)
+        return out
+
+
+def test_role_direction_conflicts() -> None:
+    assert role_conflict("Who is the U.S. ambassador to Russia?", AMBASSADOR)
+    assert role_conflict("Who is the American ambassador in Moscow?", AMBASSADOR)
+    assert role_conflict("Who is Russia's ambassador to Turkey?", AMBASSADOR)
+    assert not role_conflict("Who is Russia's ambassador to the United States?", AMBASSADOR)
+    assert not role_conflict("Who leads the delegation?", AMBASSADOR)  # no party named: nothing to contradict
+
+
+def test_role_head() -> None:
+    assert role_head("Who is the U.S. ambassador to Russia?") == "ambassador"
+    assert role_head("Who is the Kremlin spokesman quoted in the article?") == "spokesman"
+    assert role_head("Who was speaking for the ministry?") is None
+    assert role_head("Who will lead the talks?") is None
+
+
+def test_soft_match_credits_synonyms_but_not_names() -> None:
+    embedder = PairEmbedder()
+    question = "Which envoy heads the team?"
+    soft = SoftMatch(question, embedder)
+    terms = content_terms(question)
+    assert coverage(terms, AMBASSADOR, soft) > coverage(terms, AMBASSADOR)
+    named = "Which envoy did Putin send?"
+    assert "putin" not in SoftMatch(named, embedder).surface  # names must match literally
+    assert "ambassador" not in SoftMatch("Who is the U.S. ambassador?", embedder).surface  # a qualified role too
+
+
+def test_terms_match_keeps_compounds_apart_from_other_words() -> None:
+    assert terms_match("spokesperson", "spokeswoman")
+    assert terms_match("russia", "russian")
+    assert terms_match("confirm", "confirmation")
+    assert not terms_match("minister", "ministry")
+
+
+def test_reasons_fragments_ordinals() -> None:
+    assert asks_reason("Why was the meeting significant?")
+    assert asks_reason("What is the purpose of the talks?")
+    assert not asks_reason("Who leads the talks?")
+    assert gives_reason("They met to discuss normalizing relations following years of expulsions.")
+    assert not gives_reason("The talks will take place Thursday in Istanbul.")
+    assert fragment("Russian Foreign Ministry")
+    assert not fragment("AFP contributed reporting.")
+    assert ordinal_absent("When is the third round?", ["The second round takes place Thursday."])
+    assert not ordinal_absent("When is the second round?", ["The second round takes place Thursday."])
+
+
+def test_claimed_roles_must_be_in_the_passage() -> None:
+    from assistant.text import role_unsupported
+
+    assert role_unsupported("Alexander Darchiyev is the ambassador to Russia.", AMBASSADOR)
+    assert role_unsupported("He will be Darchiyev's deputy.", AMBASSADOR)
+    assert not role_unsupported("Darchiyev is Russia's ambassador to the United States.", AMBASSADOR)
+
+
+def test_verbs_after_a_name_are_not_roles() -> None:
+    question = "Is Alexander Darchiyev newly appointed as Russia's ambassador to the United States?"
+    assert not role_conflict(question, AMBASSADOR)
