@@ -4,7 +4,8 @@ Usage: .venv/bin/python bench/e2e_latency.py [--repeats 2] [--cold 3] [--embed-t
 Builds an index of seeds/ in a temporary folder. Warm: one process, models loaded, every question of
 tests/eval/seed_questions.jsonl except the date-arithmetic ones asked `--repeats` times through
 Assistant.ask_stream. Cold: `assistant ask` as a fresh process (imports, model loads, answer), median of `--cold`.
-Each is measured for every value of the setting embed_threads given (0 = torch's default, the shipped default).
+Each is measured for every value of the setting embed_threads given
+(0 = one thread per core, the shipped default; a lone question always uses one).
 Writes the `e2e` section of bench/RESULTS.md.
 """
 
@@ -121,8 +122,8 @@ def section(args: argparse.Namespace, rows: dict[int, tuple[dict[str, float], li
         f"{args.repeats} in one process after a warm-up ask; abstentions (no generation, nothing streamed) are "
         "included in the answer times. First token = first draft piece yielded by `Assistant.ask_stream`. "
         f"Cold = `assistant ask \"{COLD_QUESTION}\"` as a new process.",
-        "- embed threads: the setting `embed_threads` (0 = torch's default = 2 here, the shipped default; 1 = "
-        "one thread, `ASSISTANT_EMBED_THREADS=1`).",
+        "- embed threads: the setting `embed_threads` (0 = one thread per core = 2 here, a lone question one, "
+        "the shipped default; 1 = one thread, `ASSISTANT_EMBED_THREADS=1`).",
         "",
         "| embed threads | warm answer p50 / p95 (s) | first token p50 / p95 (s) | asks streamed / abstained "
         "| cold `assistant ask` median (s) | cold runs (s) |",

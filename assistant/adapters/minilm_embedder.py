@@ -64,11 +64,14 @@ class MiniLMEmbedder:
             return []
         if len(texts) <= self.small:
             model = self._small_model()
-            if self.threads <= 0:
+            # one text (a question) takes ~7 ms on one thread or two; one thread leaves a core to BM25, which runs
+            # at the same time (bench/retrieval_latency.py)
+            limit = self.threads if self.threads > 0 else 1 if len(texts) == 1 else 0
+            if limit <= 0:
                 return model.encode(texts).tolist()
             from threadpoolctl import threadpool_limits
 
-            with threadpool_limits(limits=self.threads, user_api="blas"):
+            with threadpool_limits(limits=limit, user_api="blas"):
                 return model.encode(texts).tolist()
         self.warm_up()
         assert self._model is not None
