@@ -30,6 +30,7 @@ from benchkit import (
     stop,
     write_section,
 )
+from threadpoolctl import threadpool_limits
 
 from assistant.adapters.chroma_store import ChromaStore
 from assistant.adapters.minilm_embedder import MiniLMEmbedder
@@ -219,10 +220,10 @@ def run_mode(mode: str, sizes: list[int], work: Path, pool: list[str], pool_vect
             have = size
             assert store.count() == size and lexical.count() == size
             for count in threads:
-                embedder.threads = count  # BLAS threads of the NumPy question encoder (0 = one per core)
-                row = {"mode": mode, "size": size, "threads": count or DEFAULT_THREADS, "write_s": write_s,
-                       **measure(retriever, repeats, settings.retrieval.top_k),
-                       **list_ids(store, lexical)}
+                embedder.threads = count  # the setting embed_threads: caps BLAS threads process-wide
+                with threadpool_limits(limits=count or DEFAULT_THREADS, user_api="blas"):
+                    row = {"mode": mode, "size": size, "threads": count or DEFAULT_THREADS, "write_s": write_s,
+                           **measure(retriever, repeats, settings.retrieval.top_k), **list_ids(store, lexical)}
                 print(row, flush=True)
                 rows.append(row)
             embedder.threads = 0
@@ -303,8 +304,9 @@ def section(args: argparse.Namespace, rows: list[dict], pool: int, load_before: 
         "that only BM25 found (for their cosine). 'embed question' and 'stored vectors' are timed inside "
         "retrieve(); Chroma and FTS5 are timed alone right after ('count only' = counting the rows the OR query "
         "matches, without bm25()); 'all ids' = listing every chunk id of each index, which a whole-index "
-        "consistency check reads on every sync. Medians in ms; 'threads' is the BLAS thread count of the "
-        "question encoder (setting `embed_threads`).",
+        "consistency check reads on every sync. Medians in ms; 'threads' is the setting `embed_threads` (2 = "
+        "its default 0, one per core); a lone question is encoded on one BLAS thread either way, so the two "
+        "rows of a size differ by noise.",
         "",
         "| store | chunks | threads | p50 (ms) | p95 (ms) | embed question | stored vectors of BM25-only hits (ids) "
         "| Chroma top-20 | FTS5 top-20 (count only) | all ids: Chroma / FTS5 (s) | build (s) |",

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from assistant.adapters.minilm_numpy import NumpyMiniLM
 from assistant.errors import MissingExtraError
 
+_BLAS_LOCK = threading.Lock()  # held while a call-scoped BLAS thread limit is in force
+
 
 def packaged_model_path() -> str:
     """Folder of the sentence-transformers model shipped inside the wheel."""
@@ -64,14 +66,13 @@ class MiniLMEmbedder:
             return []
         if len(texts) <= self.small:
             model = self._small_model()
-            # one text (a question) takes ~7 ms on one thread or two; one thread leaves a core to BM25, which runs
-            # at the same time (bench/retrieval_latency.py)
-            limit = self.threads if self.threads > 0 else 1 if len(texts) == 1 else 0
-            if limit <= 0:
+            if len(texts) > 1 or self.threads > 0:
                 return model.encode(texts).tolist()
+            # a lone question takes ~7 ms on one BLAS thread or two; one leaves a core to the BM25 query that runs
+            # meanwhile (bench/retrieval_latency.py). The limit is process-wide: the lock keeps save/restore paired.
             from threadpoolctl import threadpool_limits
 
-            with threadpool_limits(limits=limit, user_api="blas"):
+            with _BLAS_LOCK, threadpool_limits(limits=1, user_api="blas"):
                 return model.encode(texts).tolist()
         self.warm_up()
         assert self._model is not None
@@ -82,4 +83,8 @@ class MiniLMEmbedder:
         with self._lock:
             if self._numpy is None:
                 self._numpy = NumpyMiniLM(self.model_path)
+                if self.threads > 0:  # the setting caps NumPy's BLAS threads for the whole process, once
+                    from threadpoolctl import threadpool_limits
+
+                    threadpool_limits(limits=self.threads, user_api="blas")
             return self._numpy

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from starlette.routing import Mount
 
 from assistant import api as api_module
@@ -30,6 +29,7 @@ from assistant.settings import ApiSettings, Settings
 from assistant.ui import launch
 from assistant.ui_auth import blank_api_info
 from tests.conftest import SEEDS
+from tests.integration.servers import free_port, serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -60,12 +60,6 @@ GRADIO_UNCHECKED = [
 UI = tuple[Any, str, tuple[str, str]]  # (Blocks app, base URL, (user, password))
 
 
-def _free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _settings(index: Path, **extra: Any) -> Settings:
     """The real index, the extractive generator, the test's token variable."""
@@ -75,25 +69,8 @@ def _settings(index: Path, **extra: Any) -> Settings:
 
 def _launch(index: Path) -> tuple[Any, str]:
     """Launch the chat UI on a free loopback port with whatever login the environment configures."""
-    settings = _settings(index, ui_port=_free_port())
+    settings = _settings(index, ui_port=free_port())
     return launch(Assistant(settings), block=False), f"http://127.0.0.1:{settings.ui_port}"
-
-
-@contextmanager
-def _serve(app: FastAPI) -> Iterator[str]:
-    """Serve app with uvicorn at log level debug (the most it will say) on 127.0.0.1; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="debug"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "API server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +228,7 @@ def test_every_api_route_refuses_without_the_token(real_index: Path, monkeypatch
     chat = {"model": "assistant-extractive", "messages": [{"role": "user", "content": QUESTION}]}
     wrong = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {token}x"},
              {"Authorization": f"Basic {token}"}, {"Authorization": token}, {"X-Api-Key": token}]
-    with _serve(app) as base, httpx.Client(base_url=base, timeout=120) as http:
+    with serve_app(app, log_level="debug") as base, httpx.Client(base_url=base, timeout=120) as http:
         for method, path in routes + [("GET", "/nope"), ("DELETE", "/v1/models"), ("GET", "/openapi.json")]:
             for headers in wrong:
                 got = http.request(method, path, headers=headers, json=chat if method == "POST" else None)
@@ -291,7 +268,7 @@ def test_secrets_never_in_logs_or_output(real_index: Path, monkeypatch: pytest.M
                 assert http.post("/login", data={"username": "reader", "password": typos[0]}).status_code == 400
                 assert http.post("/login", data={"username": "reader", "password": password}).status_code == 200
                 assert "[1]" in _ask_over_http(http)
-            with _serve(create_app(Assistant(_settings(real_index)))) as api:
+            with serve_app(create_app(Assistant(_settings(real_index))), log_level="debug") as api:
                 for bearer, status in [(typos[1], 401), (token, 200)]:
                     auth = {"Authorization": f"Bearer {bearer}"}
                     assert httpx.get(f"{api}/health", headers=auth).status_code == status

@@ -4,56 +4,29 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from openai import OpenAI
 
 from assistant.api import create_app
 from assistant.service import Assistant
 from assistant.settings import ApiSettings, Settings
 from tests.conftest import ROOT, SEEDS
+from tests.integration.servers import free_port, serve_app
 
 pytestmark = pytest.mark.integration
 
 TOKEN_ENV = "ASSISTANT_TEST_API_TOKEN"  # a name nobody sets, so the shared server runs without auth
 RUSSIAN = "Who leads the Russian delegation?"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Serve app with uvicorn in a background thread; yield its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +41,7 @@ def extractive(real_index: Path) -> Assistant:
 @pytest.fixture(scope="module")
 def base_url(extractive: Assistant) -> Iterator[str]:
     """One server without auth, shared by the module."""
-    with running(create_app(extractive)) as url:
+    with serve_app(create_app(extractive)) as url:
         yield url
 
 
@@ -166,7 +139,7 @@ def test_health_is_503_on_an_empty_index(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "empty", generator="extractive", embedder="fake",
                         api=ApiSettings(token_env=TOKEN_ENV))
     empty = Assistant(settings)  # the fake embedder (tests/conftest.py): nothing to embed here anyway
-    with running(create_app(empty)) as url:
+    with serve_app(create_app(empty)) as url:
         response = httpx.get(f"{url}/health")
         assert response.status_code == 503 and response.json()["status"] == "unavailable"
         ask = httpx.post(f"{url}/v1/chat/completions",
@@ -176,7 +149,7 @@ def test_health_is_503_on_an_empty_index(tmp_path: Path) -> None:
 
 def test_bearer_auth(extractive: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, "s3cret-token")
-    with running(create_app(extractive)) as url:
+    with serve_app(create_app(extractive)) as url:
         for path in ("/health", "/v1/models"):
             missing = httpx.get(f"{url}{path}")
             assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
@@ -193,7 +166,7 @@ def test_bearer_auth(extractive: Assistant, monkeypatch: pytest.MonkeyPatch) -> 
 def test_oversize_body_is_413(extractive: Assistant) -> None:
     app = create_app(extractive, ApiSettings(token_env=TOKEN_ENV, max_body_bytes=2000))
     body = json.dumps({"model": "assistant-extractive", "messages": [{"role": "user", "content": "x" * 3000}]})
-    with running(app) as url:
+    with serve_app(app) as url:
         declared = httpx.post(f"{url}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
         assert declared.status_code == 413 and declared.json()["error"]["code"] == "request_too_large"
 
@@ -214,7 +187,7 @@ def test_unexpected_errors_are_a_plain_500(extractive: Assistant) -> None:
         def ask(self, *args: object) -> None:
             raise RuntimeError("secret internals")
 
-    with running(create_app(Broken())) as url:
+    with serve_app(create_app(Broken())) as url:
         response = httpx.post(f"{url}/v1/chat/completions",
                               json={"model": "assistant-extractive", "messages": [{"role": "user", "content": "Hi?"}]})
     assert response.status_code == 500
@@ -230,7 +203,7 @@ def test_local_model_answers(client: OpenAI) -> None:
 
 
 def test_cli_serve(real_index: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_API_TOKEN"}
     cmd = [sys.executable, "-m", "assistant.cli", "--index-dir", str(real_index), "serve", "--port", str(port),
            "--llm", "extractive"]

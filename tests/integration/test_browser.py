@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.conftest import ROOT, SEEDS
+from tests.integration.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -28,12 +28,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def app_url(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -42,7 +36,7 @@ def app_url(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
     index = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(real_index, index)
-    settings = Settings(index_dir=index, seeds_dir=SEEDS, ui_port=_free_port())
+    settings = Settings(index_dir=index, seeds_dir=SEEDS, ui_port=free_port())
     app = launch(Assistant(settings), block=False)
     try:
         yield f"http://127.0.0.1:{settings.ui_port}/"
@@ -238,7 +232,7 @@ def test_login_form_then_ask(browser: Any, real_index: Path, monkeypatch: pytest
     password = "ui-pass-" + secrets.token_urlsafe(12)
     monkeypatch.setenv("ASSISTANT_UI_USER", "reader")
     monkeypatch.setenv("ASSISTANT_UI_PASSWORD", password)
-    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=_free_port(), generator="extractive")
+    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=free_port(), generator="extractive")
     app = launch(Assistant(settings), block=False)
     try:
         context, page, errors, external = _open(browser, f"http://127.0.0.1:{settings.ui_port}/", ready="text=Sign in")

@@ -8,7 +8,6 @@ import json
 import math
 import random
 import re
-import socket
 import statistics
 import threading
 import time
@@ -23,6 +22,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.ui import launch
 from tests.conftest import ROOT, SEEDS
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +32,6 @@ ARTIFACT = ROOT / "test-artifacts" / "load.json"
 ABSTENTION = "The documents don't say"
 Call = tuple[dict[str, Any], str, float]  # (question record, reply, seconds)
 
-
-def _free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _kb(field: str) -> int:
@@ -131,7 +125,7 @@ def test_eight_concurrent_clients(real_index: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     # The extractive generator (no LLM): 200 answers fit the time budget on 2 shared cores, and the run measures the
     # server itself (queue, retrieval, evidence scoring, verification, rendering) rather than SmolLM2's decoding.
-    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=_free_port(), generator="extractive")
+    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=free_port(), generator="extractive")
     pool = [q for q in map(json.loads, QUESTIONS.read_text().splitlines()) if not q["history"]]
     plans = [random.Random(i).sample(pool, PER_CLIENT) for i in range(CLIENTS)]
     app = launch(Assistant(settings), block=False)

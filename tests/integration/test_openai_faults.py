@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from assistant.service import Assistant
 from assistant.settings import OpenAISettings, Settings
 from tests.conftest import SEEDS
 from tests.fake_openai import Step, serve
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 QUESTION = "Who leads the Russian delegation?"
@@ -32,11 +32,6 @@ def make(real_index: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return build
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _fell_back(answer) -> bool:  # noqa: ANN001
     return any("showing quoted evidence" in n for n in answer.notes)
@@ -52,7 +47,7 @@ def test_healthy_endpoint_answers(make, stream: bool) -> None:  # noqa: ANN001
 
 
 def test_server_not_listening(make) -> None:  # noqa: ANN001
-    answer = make(f"http://127.0.0.1:{_free_port()}/v1", max_retries=1).ask(QUESTION)
+    answer = make(f"http://127.0.0.1:{free_port()}/v1", max_retries=1).ask(QUESTION)
     assert _fell_back(answer) and "unreachable" in answer.notes[0] and "openai.base_url" in answer.notes[0]
     assert "Darchiyev" in answer.answer and answer.citations
 

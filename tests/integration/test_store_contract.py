@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,11 @@ from assistant.errors import ConfigError
 from assistant.models import Chunk
 from assistant.service import Assistant
 from assistant.settings import Settings
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 CHROMA = Path(sys.executable).parent / "chroma"  # console script installed with chromadb
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _heartbeat(url: str) -> bool:
@@ -44,7 +39,7 @@ def _heartbeat(url: str) -> bool:
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Chroma server started for these tests, stopped at the end; yields its URL."""
     folder = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (folder / "server.log").open("wb")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "NO_COLOR": "1"}
@@ -196,7 +191,7 @@ def test_assistant_in_server_mode_keeps_vectors_in_the_server(
 
 
 def test_unreachable_server_is_a_plain_config_error(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ConfigError) as err:
         ChromaStore("nowhere", url=url)
     assert url in str(err.value) and "chroma run" in err.value.user_message()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,16 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.ui import launch
 from tests.conftest import SEEDS
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 
-
-def _free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_gradio_client_gets_a_cited_answer(real_index: Path) -> None:
     from gradio_client import Client
 
-    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=_free_port(), generator="extractive")
+    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=free_port(), generator="extractive")
     app = launch(Assistant(settings), block=False)
     try:
         assert app.server_name == "127.0.0.1"
@@ -48,7 +42,7 @@ def test_login_is_required_when_both_env_vars_are_set(real_index: Path, monkeypa
 
     monkeypatch.setenv("ASSISTANT_UI_USER", "reader")
     monkeypatch.setenv("ASSISTANT_UI_PASSWORD", "s3cret-pass")
-    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=_free_port(), generator="extractive")
+    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=free_port(), generator="extractive")
     app = launch(Assistant(settings), block=False)
     base = f"http://127.0.0.1:{settings.ui_port}"
     try:
