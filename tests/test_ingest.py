@@ -262,7 +262,7 @@ def test_embed_threads_setting_limits_both_encoders(settings: Settings) -> None:
         torch.set_num_threads(2)
         embedder.embed(["one question"])  # NumPy path: BLAS limited while it runs
         assert seen and set(seen) == {1}
-        embedder.embed([f"text {n}" for n in range(embedder.small + 1)])  # torch path: loads, then sets threads
+        embedder.embed(["word " * (embedder.small_chars // 5 + 1)])  # torch path: loads, then sets threads
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

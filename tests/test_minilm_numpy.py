@@ -51,9 +51,9 @@ def test_small_batches_never_import_torch() -> None:
 
 
 def test_large_batches_go_through_sentence_transformers() -> None:
-    embedder = MiniLMEmbedder(small=2)
+    embedder = MiniLMEmbedder(small_chars=sum(len(t) for t in _texts()[:2]))
     texts = _texts()[:5]
     big = np.array(embedder.embed(texts))
-    assert embedder._model is not None  # loaded for the batch of 5 > 2
+    assert embedder._model is not None  # loaded for the batch of 5, longer than small_chars
     small = np.array(embedder.embed(texts[:2]))
     assert np.abs(big[:2] - small).max() < 1e-5
