@@ -40,6 +40,11 @@ _DATE_WORDS = set(MONTHS) | set(WEEKDAYS) | {"day", "date", "week", "exact", "ex
 # words about timing, not about the event itself
 _DATE_WORDS |= {"later", "earlier", "early", "late", "morning", "evening", "afternoon", "night", "today", "yesterday"}
 _DATE_WORDS |= {"tomorrow", "schedul", "plann", "plan", "due", "set", "happen", "occur", "upcoming", "pass", "elapse"}
+_PUBLISHED = re.compile(
+    r"^(?:when|on what date|what date|what day)\b.*\b(?:article|story|piece|report|document|it)\b.*"
+    r"\b(?:published|written|posted|dated|released|come out|came out)\b"
+    r"|\bpublication date\b|\bdate of (?:the )?publication\b|\bdate(?:d| of)? (?:the |this )?(?:article|story)\b"
+)
 MIN_SCORE = 0.5
 MARGIN = 0.1
 
@@ -77,6 +82,8 @@ def parse_question(question: str) -> DateQuestion | None:
     """Recognise a date question and cut out the event(s) it asks about."""
     q = " ".join(question.strip().rstrip("?").split())
     low = fold(q)
+    if _PUBLISHED.search(low):
+        return DateQuestion("date", ["the article's publication"])
     if m := re.search(r"\b(what|which) (day of the week|weekday)\b", low):
         return DateQuestion("weekday", [q[: m.start()] + q[m.end() :]])
     if m := re.search(r"\b(on )?(what|which) (exact |calendar )?(date|day)\b|\bwhen exactly\b|\bexactly when\b", low):
@@ -257,6 +264,8 @@ def match_score(side: str, mention: Mention, crowded: bool) -> float:
         score += 0.5  # the question names this very date ("the Feb. 27 meeting")
     if contrast(side, text):
         score *= 0.6
+    if _REPORTED.search(context) and not any(t in _REPORTING for t, _ in terms):
+        score *= 0.6  # "Later on Tuesday, the ministry confirmed the talks": the day of the saying, not of the talks
     anchor, tense = publication_date(mention.sentence.hit.chunk.date), _side_tense(side)
     said = mention.tense
     if anchor and not said and mention.day != anchor:
@@ -382,8 +391,11 @@ class _Pool:
 
 def _single(asked: DateQuestion, pool: _Pool) -> DateAnswer | None:
     """A date or weekday question about one event."""
+    if is_publication(asked.sides[0]):
+        pub = pool.publication(pool.sentences[0].hit.chunk.source) if pool.sentences else None
+        return _Citer().finish(f"{_fmt(pub.day)} (a {pub.day:%A})", [pub], pool) if pub else None
     found = pool.resolve(asked.sides[0])
-    if found is None or is_publication(asked.sides[0]):
+    if found is None:
         return None
     m = found[0]
     result = f"{m.day:%A} ({_fmt(m.day)})" if asked.kind == "weekday" else f"{_fmt(m.day)} (a {m.day:%A})"

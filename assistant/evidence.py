@@ -9,8 +9,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.entities import new_person, surnames
+from assistant.lexicon import paraphrased, phrase_groups
 from assistant.models import Hit, Sentence
 from assistant.protocols import Embedder
+from assistant.question import (
+    BESIDES,
+    DESCRIPTOR,
+    PEOPLE_NOUNS,
+    SPEAKER,
+    WHO,
+    answer_type,
+    asks_reason,
+    focus_terms,
+    role_head,
+    without_descriptor,
+)
 from assistant.retriever import cosine
 from assistant.text import (
     MONTHS,
@@ -20,6 +34,7 @@ from assistant.text import (
     common_word,
     content_terms,
     fold,
+    heading,
     names,
     numbers,
     role_conflict,
@@ -27,17 +42,10 @@ from assistant.text import (
     sentence_spans,
     slots,
     stem,
+    strip_idioms,
     terms_match,
     words,
 )
-
-YES_NO_START = re.compile(
-    r"^(and |so |but )?(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall)\b", re.I
-)
-YES_NO_AFTER_CLAUSE = re.compile(
-    r"^[^?]*, (is|are|was|were|do|does|did|will|would|can|could|has|have|had)\b (the|this|that|it|they|he|she)\b", re.I
-)
-
 
 _SOFT_FLOOR, _SOFT_FULL = 0.35, 0.65  # word cosine below the floor earns nothing; at FULL a synonym counts fully
 _SOFT_SKIP = 1  # a word right after a name, or one modifier further, names a specific role: no soft match
@@ -67,6 +75,10 @@ class SoftMatch:
         self.embedder = embedder
         self.cache = _cache_for(embedder)
         self.surface: dict[str, str] = {}
+        self.phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for phrase, group in phrase_groups(fold(question)):
+            for term in content_terms(phrase):
+                self.phrases.setdefault(term, []).append((phrase, group))
         tokens = role_tokens(question)
         for i, w in enumerate(tokens):
             if common_word(w) and fold(w) not in _NO_SOFT and slots(tokens, i, _SOFT_SKIP) == (set(), set()):
@@ -92,6 +104,8 @@ class SoftMatch:
 
     def credit(self, term: str, text: str) -> float:
         """Partial credit in [0, 1] for a question word that the text only paraphrases."""
+        if any(paraphrased(phrase, group, fold(text)) for phrase, group in self.phrases.get(term, ())):
+            return 1.0
         sim = self.similarity(term, text)
         return min(1.0, max(0.0, (sim - _SOFT_FLOOR) / (_SOFT_FULL - _SOFT_FLOOR)))
 
@@ -116,48 +130,11 @@ def query_terms_weighted(terms: Sequence[str]) -> list[tuple[str, float]]:
     return [(t, 1.5 if len(t) >= 6 else 1.0) for t in dict.fromkeys(terms)]
 
 
-def answer_type(question: str) -> str:
-    """Expected answer type: yesno, person, entity, number, duration, time, date, place or other."""
-    q = fold(question).strip()
-    if YES_NO_START.match(q) or YES_NO_AFTER_CLAUSE.search(q):
-        return "yesno"
-    if re.match(r"^(and |so |but )?who(m|se)?\b", q):
-        return "person"
-    if re.search(r"\bhow long\b", q):
-        return "duration"
-    if re.search(r"\bwhat time\b|\bat what hour\b", q):
-        return "time"
-    if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|amount)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\b(what|which|exact) (date|day|year|month)\b", q):
-        return "date"
-    if re.search(r"\bwho(m|se)?\b|\bwhat is the name\b", q):
-        return "person"
-    if re.search(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|nation|place|venue|building|location)\b", q):
-        return "place"
-    if re.search(rf"\b(which|what) (\w+ )?(\w+ )?({_ENTITY_NOUNS})\b", q):
-        return "entity"
-    return "other"
-
-
-_ENTITY_NOUNS = (
-    "agency|organi[sz]ation|company|official|envoy|diplomat|newspaper|ministry|department|service|outlet|network"
-    "|channel|broadcaster|party|group|institution|body|firm|bank|team|delegation"
-)
-_REASON_QUESTION = re.compile(
-    r"^(and |so |but )?why\b|\bwhat (is|was|were|are) the (purpose|reason|goal|aim|cause|motive)s?\b"
-    r"|\bwhat (led|caused|prompted)\b"
-)
 _REASON_MARKER = re.compile(
-    r"\b(because|since|due to|as a result|following|after|so that|in order to|aim(ed|s)? (at|to)|intended to|"
-    r"designed to|purpose|reason|goal|led to|caused|prompted)\b|, so\b"
+    r"\b(because|due to|as a result|following|after|so that|in order to|aim(ed|s)? (at|to)|intended to|"
+    r"designed to|purpose|reason|goal|led to|caused|prompted|focus(es|ed)? (strictly |solely |only )?on)\b|, so\b"
     r"|\b(to|at) (?!the\b|a\b|an\b)[a-z]+(e|ing|ize|ise)\b"
 )
-
-
-def asks_reason(question: str) -> bool:
-    """A why / what-is-the-purpose / what-led-to question."""
-    return bool(_REASON_QUESTION.search(fold(question).strip()))
 
 
 def gives_reason(sentence: str) -> bool:
@@ -165,24 +142,41 @@ def gives_reason(sentence: str) -> bool:
     return bool(_REASON_MARKER.search(fold(sentence)))
 
 
+def soft_has(term: str, text: str, soft: SoftMatch, similar: bool = True) -> bool:
+    """The text has the term literally, by alias, by a lexicon paraphrase or (if similar) a close word."""
+    if any(terms_match(term, h) for h in content_terms(text)):
+        return True
+    if any(paraphrased(phrase, group, fold(text)) for phrase, group in soft.phrases.get(term, ())):
+        return True
+    return similar and term in soft.surface and soft.credit(term, text) >= 0.5
+
+
+_EVENT_SKIP = {"date", "day", "time", "month", "year", "week", "hour", "exact", "exactly", "last", "first", "next"}
+
+
+def covers_event(question: str, sentence: str, soft: SoftMatch, similar: bool = False) -> bool:
+    """A sentence dating an event must state that event: most of the question's non-name words."""
+    asked = {stem(n) for n in names(question)}
+    event = [t for t in content_terms(question) if t not in asked and t not in _EVENT_SKIP]
+    event = [t for t in event if t not in MONTHS and t not in WEEKDAYS]
+    if not event:
+        return True
+    return sum(soft_has(t, sentence, soft, similar) for t in event) / len(event) >= 0.33
+
+
+def reason_fit(question: str, sentence: str) -> float:
+    """How much of the question the effect side of a stated cause covers: "X following Y" answers "why X?"."""
+    terms, low, best = content_terms(question), fold(sentence), 0.0
+    for m in _REASON_MARKER.finditer(low):
+        effect = low[: m.start()] if m.start() > 2 else low[m.end() :].partition(",")[2]
+        best = max(best, coverage(terms, effect))  # literal: the effect must be the one asked about
+    return best
+
+
 def fragment(sentence: str) -> bool:
-    """A heading, caption or credit: no lower-case word at all ("Russian Foreign Ministry")."""
-    return not any(w[:1].islower() for w in words(sentence))
-
-
-_WHO_IS = re.compile(r"^(?:and |so |but )?who(?: is|'s| was| are| were) (?:the )?(.+?)[?.!]*$")
-
-
-def role_head(question: str) -> str | None:
-    """The role a "who is the X (of Y)?" question asks about: its last common word before a preposition."""
-    match = _WHO_IS.match(fold(question).strip())
-    if not match:
-        return None
-    phrase = re.split(r"\b(?:to|of|for|in|at|from|on|with)\b", match.group(1))[0]
-    heads = [w for w in words(phrase) if w.isalpha() and w not in STOPWORDS and len(w) >= 3]
-    if not heads or heads[-1].endswith(("ing", "ed")):  # "who was speaking ...": a verb, not a role
-        return None
-    return heads[-1]
+    """A heading, caption or credit: no lower-case word, or title case ("Talks Set for Thursday in Istanbul")."""
+    tokens = words(sentence)
+    return not any(w[:1].islower() for w in tokens) or heading(sentence, tokens)
 
 
 def holds_role(head: str, sentence: str, soft: SoftMatch) -> bool:
@@ -190,7 +184,7 @@ def holds_role(head: str, sentence: str, soft: SoftMatch) -> bool:
     term = stem(head)
     if any(terms_match(term, h) for h in content_terms(sentence)):
         return True
-    return term in soft.surface and soft.credit(term, sentence) >= 0.5
+    return (term in soft.surface or term in soft.phrases) and soft.credit(term, sentence) >= 0.5
 
 
 def ordinal_absent(question: str, passages: Sequence[str]) -> bool:
@@ -255,8 +249,20 @@ def contrast(question: str, sentence: str) -> bool:
     return bool(asked) and not asked & stated and bool(stated)
 
 
+def _query_terms(question: str, hits: Sequence[Hit]) -> list[str]:
+    """Content terms of the question, less the answer's traits that no passage uses ("Turkish" in "Turkish city")."""
+    described = DESCRIPTOR.search(question)
+    terms = content_terms(question)
+    if not described:
+        return terms
+    have = {t for h in hits for t in content_terms(h.chunk.text)}
+    absent = {t for t in content_terms(described.group(0)) if not any(terms_match(t, h) for h in have)}
+    return [t for t in terms if t not in absent]
+
+
 def name_coverage(question: str, passages: Sequence[str]) -> float:
     """Share of the question's proper names that the retrieved passages mention at all."""
+    question = without_descriptor(question)
     asked = [n for i, w in enumerate(words(question)) if i > 0 and w[:1].isupper() for n in names(w)]
     if not asked:
         return 1.0
@@ -288,37 +294,90 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     return out
 
 
+@dataclass
+class _Asked:
+    """What gather knows about the question while it scores sentences."""
+
+    question: str
+    kind: str
+    soft: SoftMatch
+    known: set[str]
+    focus: list[str]
+    head: str | None
+    reason: bool
+    previous: dict[int, str]
+
+
+def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
+    """Multiplicative adjustments of a sentence's score for answer type, names, roles and reasons."""
+    q, kind, text, f = a.question, a.kind, sent.text, 1.0
+    if not type_satisfied(kind, q, text):
+        f *= 0.55
+    elif kind not in ("yesno", "other"):  # the right type, but about little of the question
+        f *= 0.55 + 0.45 * min(1.0, max(0.0, (cov_sentence - 0.2) / 0.2))
+    if kind == "person" and WHO.search(q) and type_satisfied(kind, q, text) and not new_person(q, text, a.known):
+        f *= 0.7  # "who" answered by a body ("the ministry said"), not a person: possible, less likely
+    window = [text, a.previous.get(id(sent), "")]
+    if kind != "yesno":  # the names asked about should be in the sentence or the one before it
+        f *= 0.8 + 0.2 * name_coverage(q, window)
+    if (speaker := SPEAKER.search(q)) and name_coverage("X " + speaker.group(1), _said_by(window)) < 1.0:
+        f *= 0.5  # "what did Trump say": a sentence where someone else speaks
+    if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person(q, text, a.known):
+        f *= 0.6  # "besides Coulter, which other officials": nobody new is named
+    if kind == "yesno" and not covers_event(q, text, a.soft, similar=True):
+        f *= 0.7  # a yes/no about what someone did: the sentence should say what was done
+    if kind in ("date", "time", "number", "duration") and not covers_event(q, text, a.soft):
+        f *= 0.6  # a date, but of another event ("appointed" asked, "met" stated)
+    if a.focus and not any(soft_has(t, text, a.soft) for t in a.focus):
+        f *= 0.6  # "what agreements ...": nothing of the kind is mentioned
+    return f * _shape_factor(a, text)
+
+
+def _said_by(window: list[str]) -> list[str]:
+    """Where a speaker is named: the sentence, and the one before when this one says only "she added"."""
+    text, before = window
+    pronoun = re.search(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", text, re.I)
+    return [text, before] if pronoun else [text]
+
+
+def _shape_factor(a: _Asked, text: str) -> float:
+    """Adjustments for ordinals, roles, headings and reasons."""
+    q, kind, f = a.question, a.kind, 1.0
+    if contrast(q, text):  # a different ordinal: the answer to a yes/no, a miss otherwise
+        f *= 1.15 if kind == "yesno" else 0.6
+    if role_conflict(q, text):  # the asked role, but held by other parties
+        f *= 0.5
+    if a.head and not holds_role(a.head, text, a.soft):
+        f *= 0.6
+    if fragment(text):
+        f *= 0.8
+    if a.reason:
+        f *= 0.8 + 0.5 * reason_fit(q, text) if gives_reason(text) else 0.8
+    return f
+
+
 def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
     """Score every candidate sentence; answerability is the best sentence's score."""
+    question = strip_idioms(question)
     kind = answer_type(question)
     sentences = candidate_sentences(hits)
     if not sentences:
         return Evidence([], 0.0, kind)
     vectors = embedder.embed([question] + [s.text for s in sentences])
-    qvec, qterms = vectors[0], content_terms(question)
+    qvec, qterms = vectors[0], _query_terms(question, hits)
     named = name_coverage(question, [h.chunk.text for h in hits])
     if kind != "yesno" and ordinal_absent(question, [h.chunk.text for h in hits]):
         named *= 0.6  # "when is the third round?" where only a second one is reported
-    soft, reason, head = SoftMatch(question, embedder), asks_reason(question), role_head(question)
+    soft = SoftMatch(question, embedder)
+    asked = _Asked(
+        question, kind, soft, surnames(h.chunk.text for h in hits), focus_terms(question), role_head(question),
+        asks_reason(question),
+        {id(b): a.text for a, b in zip(sentences, sentences[1:], strict=False) if a.hit is b.hit},
+    )
     for sent, vec in zip(sentences, vectors[1:], strict=True):
-        sim = cosine(qvec, vec)
         cov_sentence = coverage(qterms, sent.text, soft)
-        cov_passage = coverage(qterms, sent.hit.chunk.text, soft)
-        score = 0.5 * sim + 0.3 * cov_sentence + 0.2 * cov_passage
-        if not type_satisfied(kind, question, sent.text) or (kind not in ("yesno", "other") and cov_sentence < 0.4):
-            score *= 0.55
-        if contrast(question, sent.text):  # a different ordinal: the answer to a yes/no, a miss otherwise
-            score *= 1.15 if kind == "yesno" else 0.6
-        if role_conflict(question, sent.text):  # the asked role, but held by other parties
-            score *= 0.5
-        if head and not holds_role(head, sent.text, soft):
-            score *= 0.6
-        if fragment(sent.text):
-            score *= 0.8
-        if reason and not gives_reason(sent.text):
-            score *= 0.85
-        score *= 0.5 + 0.5 * named
-        sent.score = score
+        score = 0.5 * cosine(qvec, vec) + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft)
+        sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named)
         sent.vector = vec
     sentences.sort(key=lambda s: s.score, reverse=True)
     return Evidence(sentences, sentences[0].score, kind)

@@ -22,6 +22,7 @@ from assistant.protocols import Generator
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retriever import HybridRetriever
 from assistant.settings import Settings, load_settings
+from assistant.text import recase, strip_idioms
 from assistant.verify import Verdict, verify
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,7 @@ class Assistant:
         question = self.clean_question(question)
         gen = self.generator(generator)
         standalone = condense(question, history, self.embedder)
-        hits = self._retrieve(standalone, timings)
-        evidence = gather(standalone, hits, self.embedder)
+        hits, cased, evidence = self.evidence(standalone, timings)
         base = Answer(
             question=question,
             answer="",
@@ -122,7 +122,7 @@ class Assistant:
             standalone_question=standalone,
             retrieved=hits,
         )
-        if dated := self._dated(standalone, evidence):
+        if dated := self._dated(cased, evidence):
             base.answer, base.citations = citations(dated)
             base.abstained, base.timings_ms = False, {**timings, "total": _ms(start)}
             yield base
@@ -135,7 +135,7 @@ class Assistant:
         number_of = {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
         top_n = self.settings.retrieval.evidence_sentences
         data = GenerationInput(
-            question=standalone,
+            question=cased,
             evidence=[(number_of[s.hit.chunk.id], s.text) for s in evidence.sentences[:top_n]],
             kind=evidence.kind,
             history=list(history or []),
@@ -156,6 +156,12 @@ class Assistant:
         if failure:
             verdict.notes.insert(0, failure)
         yield self._finish(base, verdict, hits, evidence, draft, {**timings, "total": _ms(start)})
+
+    def evidence(self, standalone: str, timings: dict[str, float] | None = None) -> tuple[list[Hit], str, Evidence]:
+        """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
+        hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
+        cased = recase(standalone, [hit.chunk.text for hit in hits])  # "did lavrov ..." names Lavrov
+        return hits, cased, gather(cased, hits, self.embedder)
 
     def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:
         """Date arithmetic (what date, which weekday, how many days) when the documents date the events."""

@@ -7,6 +7,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from assistant.lexicon import ABBREVIATIONS as ABBREVIATED
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, same_place
+
 ABBREVIATIONS = {
     "u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov",
     "sen", "rep", "no", "vs", "etc", "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
@@ -19,7 +22,7 @@ STOPWORDS = set(
     will would shall should can could may might must not no yes so than then also just about
     into over after before between during while up down out off again further once here all any
     both each few more most other some such only own same too very s t don now said says say
-    according tell told""".split()
+    according tell told us actually really basically precisely exactly""".split()
 )
 # words about the document itself ("quoted in the article"), not about its content
 STOPWORDS |= set("article story piece document documents text passage quoted mentioned named name called".split())
@@ -59,6 +62,8 @@ def stem(word: str) -> str:
     w = fold(word).strip(".'")
     if w in IRREGULAR:
         return IRREGULAR[w]
+    if w in ABBREVIATED:
+        return ABBREVIATED[w]
     for suffix in ("'s", "ies", "ing", "ed", "es", "s", "ly"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)]
@@ -67,8 +72,19 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Word tokens, keeping inner dots and apostrophes (U.S., Russia's)."""
-    return [m.group(0).rstrip(".") or m.group(0) for m in _WORD.finditer(text)]
+    """Word tokens, keeping inner dots and apostrophes (U.S., Russia's); U.S.-Russia gives U.S. and Russia."""
+    out = []
+    for m in _WORD.finditer(text):
+        token = m.group(0)
+        parts = token.split("-")
+        if len(parts) > 1 and any(p[:1].isupper() for p in parts):  # U.S.-Russia, mid-February
+            out.extend(_US.get(p, p.rstrip(".") or p) for p in parts if p)
+        else:
+            out.append(_US.get(token, token.rstrip(".") or token))
+    return out
+
+
+_US = {"US": "U.S", "USA": "U.S"}  # "US" in capitals is the country, never the pronoun
 
 
 def content_terms(text: str) -> list[str]:
@@ -116,8 +132,8 @@ def _is_abbreviation(text: str, dot_index: int) -> bool:
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence (start, end) spans, end exclusive; paragraphs always end a sentence."""
     spans: list[tuple[int, int]] = []
-    for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
-        p_start, p_text = para.start(), para.group(0)
+    for p_start, p_end in _paragraphs(text):
+        p_text = text[p_start:p_end]
         cursor = 0
         for m in _BOUNDARY.finditer(p_text):
             dot = m.start(1)
@@ -130,6 +146,24 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
             cursor = m.end()
         _append_span(spans, p_text, cursor, len(p_text), p_start + offset)
     return spans
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Paragraph spans; a paragraph that stops mid-sentence continues into a next one starting lower-case."""
+    out: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
+        start, end = para.span()
+        if out and _continues(text[out[-1][0] : out[-1][1]], para.group(0)):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _continues(previous: str, following: str) -> bool:
+    """A line break inside a sentence: no closing punctuation before, a lower-case word after."""
+    tail, head = previous.rstrip(), following.lstrip()
+    return bool(tail) and tail[-1].isalpha() and head[:1].islower() and len(tail.split()) >= 4
 
 
 def _next_is_name(text: str, index: int) -> bool:
@@ -158,6 +192,17 @@ _NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n't
 ORDINALS = "first second third fourth fifth last final next previous".split()
 
 
+_IDIOMS = re.compile(
+    r"\b(in the first place|first of all|at first|at last|at least|last but not least)\b|,? if (any|anything|so),?",
+    re.I,
+)
+
+
+def strip_idioms(text: str) -> str:
+    """Drop phrases whose ordinals are not ordinals ("in the first place")."""
+    return " ".join(_IDIOMS.sub(" ", text).split())
+
+
 def polarity(question: str, sentence: str) -> str:
     """Yes/No for a yes/no question from its best evidence sentence.
 
@@ -166,30 +211,33 @@ def polarity(question: str, sentence: str) -> str:
     """
     if _NEGATION.search(sentence):
         return "No"
+    question = strip_idioms(question)
     q_words, s_words = set(words(fold(question))), set(words(fold(sentence)))
     asked = q_words & set(ORDINALS)
     if asked and not asked & s_words and s_words & set(ORDINALS):
         return "No"
     have = {stem(w) for w in words(sentence)}
-    missing = [n for n in names(question) if not any(h.startswith(n[:5]) for h in have)]
-    if missing and names(sentence) - names(question):
+    missing = [n for n in names(question) if not any(h.startswith(n[:5]) or terms_match(n, h) for h in have)]
+    others = [n for n in names(sentence) if not any(terms_match(n, q) for q in names(question))]
+    if any(_same_kind(m, o, question, sentence) for m in missing for o in others):
         return "No"
     return "Yes"
 
 
-# demonyms and short forms that texts use interchangeably (stems)
-ALIASES = {
-    "american": {"u.s", "us", "america", "washington"},
-    "america": {"u.s", "us", "american"},
-    "british": {"u.k", "uk", "britain"},
-    "moscow": {"russia", "russian", "kremlin"},
-    "washington": {"u.s", "us", "american"},
-}
+def _same_kind(missing: str, other: str, question: str, sentence: str) -> bool:
+    """The sentence names another thing of the kind the question asked about: a country, a place, a person."""
+    if missing in ALIAS_GROUP:
+        return other in ALIAS_GROUP
+    places = re.compile(r"\b(?:in|at|near|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
+    asked_places = {stem(w) for m in places.finditer(question) for w in words(m.group(1))}
+    if missing in asked_places:
+        return any(other in {stem(w) for w in words(m.group(1))} for m in places.finditer(sentence))
+    return other not in ALIAS_GROUP
 
 
 def terms_match(a: str, b: str) -> bool:
     """Stems match when equal, aliases, or one is a prefix (>= 4 letters) of the other: russia ~ russian."""
-    if a == b or b in ALIASES.get(a, ()) or a in ALIASES.get(b, ()):
+    if a == b or same_place(a, b):
         return True
     short, long_ = sorted((a, b), key=len)
     if len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3:
@@ -252,7 +300,7 @@ def _role_matches(question: str, sentence: str) -> list[tuple[bool, bool]]:
     q, s = role_tokens(question), role_tokens(sentence)
     out = []
     for i, token in enumerate(q):
-        if not common_word(token) or token.endswith(("ly", "ed", "ing")):  # roles are nouns, not "newly appointed"
+        if not common_word(token) or not _role_noun(token):  # roles are nouns, not "newly appointed"
             continue
         q_before, q_after = slots(q, i)
         if not q_before and not q_after:
@@ -263,6 +311,12 @@ def _role_matches(question: str, sentence: str) -> list[tuple[bool, bool]]:
     return out
 
 
+def _role_noun(token: str) -> bool:
+    """A word naming a role or body (ambassador, ministry, delegation)."""
+    w = fold(token)
+    return w in ROLE_NOUNS or stem(w) in ROLE_NOUNS or w.rstrip("s") in ROLE_NOUNS
+
+
 def role_conflict(question: str, sentence: str) -> bool:
     """The sentence names an asked role only for other parties: "U.S. envoy to Russia" vs "Russia's envoy"."""
     return any(clash for _, clash in _role_matches(question, sentence))
@@ -271,3 +325,36 @@ def role_conflict(question: str, sentence: str) -> bool:
 def role_unsupported(claim: str, passage: str) -> bool:
     """A role the claim gives a party ("Peskov's deputy") is missing from the passage or held by others there."""
     return any(not found or clash for found, clash in _role_matches(claim, passage))
+
+
+def heading(sentence: str, tokens: Sequence[str]) -> bool:
+    """A title-case line without closing punctuation ("Talks Set for Thursday in Istanbul")."""
+    long_words = [w for w in tokens if len(w) >= 4 and w[:1].isalpha()]
+    titled = len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) >= 0.75 * len(long_words)
+    return titled and not sentence.rstrip().endswith((".", "!", "?", '"', "”"))
+
+
+def recase(question: str, texts: Sequence[str]) -> str:
+    """Capitalise question words the texts only ever write capitalised mid-sentence: "lavrov" -> "Lavrov"."""
+    capital: set[str] = set()
+    lower: set[str] = set()
+    for text in texts:
+        for sentence in split_sentences(text):
+            tokens = words(sentence)
+            if heading(sentence, tokens):  # a title-case heading proves nothing
+                continue
+            for i, w in enumerate(tokens):
+                if w[:1].islower():
+                    lower.add(stem(w))
+                elif i > 0 and _is_name(w):
+                    capital.add(stem(w))
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        key = stem(w)
+        if not w[:1].islower() or fold(w) in STOPWORDS or any(terms_match(key, low) for low in lower):
+            return w
+        known = key in ALIAS_GROUP or any(terms_match(key, c) for c in capital)  # countries are always names
+        return w[:1].upper() + w[1:] if known else w
+
+    return _WORD.sub(fix, question)

@@ -116,12 +116,18 @@ def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> 
         return not new or any(terms_match(t, h) for t in new for h in stated)
     if kind == "yesno":
         return True
-    said = set().union(*(names(c) | numbers(c) for c in claims)) - names(question) - numbers(question)
-    offered = names(top) | numbers(top)
+    asked = names(question) | numbers(question)
+    said = {a for a in set().union(*(names(c) | numbers(c) for c in claims)) if not _among(a, asked)}
+    offered = {b for b in names(top) | numbers(top) if not _among(b, asked)} or names(top) | numbers(top)
     if kind == "person":  # a name that the top evidence writes as part of a full name
         in_runs = {stem(w) for run in _full_names(top) for w in run.split()}
-        return any(any(terms_match(a, b) for b in in_runs) for a in said)
-    return any(any(terms_match(a, b) for b in offered) for a in said)
+        return any(_among(a, in_runs) for a in said)
+    return any(_among(a, offered) for a in said)
+
+
+def _among(term: str, terms: set[str]) -> bool:
+    """The term matches one of the terms (stems, aliases, prefixes)."""
+    return any(terms_match(term, t) for t in terms)
 
 
 def verify(

@@ -1,6 +1,6 @@
 """Calibrate the abstention threshold on a labelled question set (answerable + unanswerable).
 
-Usage: python bench/calibrate.py [QUESTIONS.jsonl]
+Usage: python bench/calibrate.py [QUESTIONS.jsonl ...]  (several sets are pooled)
 For each question it records the answerability score of the best evidence and whether the quoted
 evidence answers it; then it sweeps thresholds and prints the one that maximises the sum of the
 answerable-correct rate and the abstention rate on unanswerable questions.
@@ -13,21 +13,19 @@ from pathlib import Path
 
 from assistant.condense import condense
 from assistant.evaluate import Outcome, load_questions
-from assistant.evidence import gather
 from assistant.service import Assistant
 
 
 def main() -> None:
     """Print the sweep and the best threshold."""
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/eval/seed_questions.jsonl")
-    items = [i for i in load_questions(path) if i.get("category") != "date"]
+    paths = [Path(p) for p in sys.argv[1:]] or [Path("tests/eval/seed_questions.jsonl")]
+    items = [i for path in paths for i in load_questions(path) if i.get("category") != "date"]
     assistant = Assistant.from_settings(generator="extractive")
     assistant.settings.verify.abstain_threshold = 0.0
     rows = []
     for item in items:
         question = condense(item["question"], item.get("history") or [], assistant.embedder)
-        hits = assistant.retriever.retrieve(question, assistant.settings.retrieval.top_k)
-        score = gather(question, hits, assistant.embedder).answerability
+        score = assistant.evidence(question)[2].answerability
         answer = assistant.ask(item["question"], item.get("history") or [])
         outcome = Outcome(item, answer, 0.0)
         rows.append((score, bool(item.get("unanswerable")), outcome.correct and outcome.cited))

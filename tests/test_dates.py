@@ -136,3 +136,16 @@ def test_ask_answers_a_date_question_with_citations(fake_settings: Settings, see
         assert c.chunk.start <= c.quote_start < c.quote_end <= c.chunk.end
     other = assistant.ask("Who will lead their respective delegations?", generator="extractive")
     assert "Darchiyev" in other.answer
+
+
+def test_publication_questions_and_days_of_saying() -> None:
+    assert parse_question("When was the article published?") == DateQuestion("date", ["the article's publication"])
+    assert parse_question("what date was this story written") is not None
+    published = _ask("When was the article published?", "The talks will take place Thursday in Rome.")
+    assert published is not None and published.startswith("April 8, 2025") and "[1]" in published
+    talks = _ask(
+        "What day of the week are the Rome talks?",
+        "Later on Tuesday, the ministry confirmed the talks would go ahead in Rome.",
+        "The talks will take place Thursday in Rome.",
+    )
+    assert talks is not None and talks.startswith("Thursday")  # Tuesday is when the ministry spoke

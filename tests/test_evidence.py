@@ -2,15 +2,14 @@
 
 from assistant.evidence import (
     SoftMatch,
-    asks_reason,
     coverage,
     fragment,
     gives_reason,
     ordinal_absent,
     role_conflict,
-    role_head,
     terms_match,
 )
+from assistant.question import asks_reason, role_head
 from assistant.text import content_terms
 
 AMBASSADOR = "Russia's newly appointed ambassador to the United States, Alexander Darchiyev, will lead the delegation."
@@ -89,3 +88,22 @@ def test_claimed_roles_must_be_in_the_passage() -> None:
 def test_verbs_after_a_name_are_not_roles() -> None:
     question = "Is Alexander Darchiyev newly appointed as Russia's ambassador to the United States?"
     assert not role_conflict(question, AMBASSADOR)
+
+
+def test_question_shapes() -> None:
+    from assistant.evidence import name_coverage, reason_fit
+    from assistant.question import answer_type, focus_terms
+
+    assert answer_type("Kremlin announced the talks on tuesday, yes?") == "yesno"
+    assert answer_type("Per the State Department, are these talks meant to normalize ties?") == "yesno"
+    assert answer_type("How did Peskov respond about who would represent Russia?") == "other"
+    assert answer_type("In which Gulf kingdom did they meet?") == "place"
+    assert answer_type("Which state-run news agency reported it?") == "entity"
+    assert asks_reason("What are these talks actually for?")
+    assert focus_terms("What concrete agreements came out of the meeting?") == ["concrete", "agreement"]
+    assert focus_terms("What time is the meeting?") == [] and focus_terms("What role does Peskov have?") == []
+    assert name_coverage("Which Turkish city hosts the talks?", ["The talks are in Istanbul."]) == 1.0
+    assert name_coverage("Did the Turkish government comment?", ["The talks are in Istanbul."]) == 0.0
+    cause = "They met to discuss normalizing their missions following years of expulsions."
+    assert reason_fit("Why do the missions need normalizing?", cause) > 0.5
+    assert reason_fit("Why do the missions need normalizing?", "The decision came after a summit.") == 0.0

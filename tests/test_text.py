@@ -29,3 +29,39 @@ def test_polarity() -> None:
     assert polarity("Is this the first round?", "The second round of talks will take place.") == "No"
     assert polarity("Was it held in Istanbul?", "They met in Saudi Arabia on Feb. 18.") == "No"
     assert polarity("Did they meet in Istanbul?", "Darchiyev and Coulter last met in Istanbul.") == "Yes"
+
+
+def test_country_forms_abbreviations_and_compounds() -> None:
+    from assistant.text import stem, words
+
+    assert words("US-Russia talks in mid-February") == ["U.S", "Russia", "talks", "in", "mid", "February"]
+    assert words("tit-for-tat") == ["tit-for-tat"] and "us" not in [w.lower() for w in words("tell us")][:1]
+    assert stem("Feb.") == stem("February") == "february" and stem("Dept") == "department"
+
+
+def test_recase_names_from_the_passages() -> None:
+    from assistant.text import recase
+
+    text = "Then Lavrov met Rubio in Istanbul. The Kremlin said the ministry agreed. Talks Set For Thursday In Rome"
+    assert recase("did lavrov meet in istanbul", [text]) == "did Lavrov meet in Istanbul"
+    assert recase("who leads the ukrainian side", [text]) == "who leads the Ukrainian side"  # a country, always
+    assert recase("what did the ministry say", [text]) == "what did the ministry say"  # also written lower-case
+    assert recase("when are talks set", [text]) == "when are talks set"  # a title-case heading proves nothing
+
+
+def test_a_line_break_inside_a_sentence_does_not_split_it() -> None:
+    from assistant.text import split_sentences
+
+    text = "They last met on Feb. 27 to discuss the operations of\n\ntheir missions after years of expulsions.\n\nNext."
+    assert split_sentences(text) == [text[: text.index("\n\nNext")], "Next."]
+
+
+def test_polarity_needs_a_contradicting_thing_of_the_same_kind() -> None:
+    from assistant.text import polarity, strip_idioms
+
+    met = "Lavrov and Rubio met in Saudi Arabia on Feb. 18."
+    assert polarity("Did Lavrov and Rubio meet in Istanbul?", met) == "No"  # another place stated
+    assert polarity("Did Lavrov meet Coulter?", met) == "No"  # another person stated
+    peskov = '"Our side will be represented by the Foreign Ministry," Kremlin spokesman Dmitry Peskov said.'
+    assert polarity("According to Peskov, will Russia be represented by its Foreign Ministry?", peskov) == "Yes"
+    assert strip_idioms("Why, in the first place, if any, did they meet?") == "Why, did they meet?"

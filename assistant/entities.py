@@ -1,0 +1,56 @@
+"""People in text: runs of capitalised words that are not titles, places, bodies or dates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS
+from assistant.text import MONTHS, WEEKDAYS, fold, stem, words
+
+_NOT_PERSON = (
+    set(MONTHS) | set(WEEKDAYS) | set(ALIAS_GROUP) | ROLE_NOUNS
+    | set(
+        """department ministry agency office house council union nations states kingdom republic federation
+        news times post press university bank party company inc corp group foreign state central national
+        international united assistant deputy senior vice acting former general federal european east west north
+        south northern southern eastern western new city street airport palace hall centre center related
+        original url trade war economy embassy talks meeting""".split()
+    )
+)
+_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*))+")
+
+
+def _plain(token: str) -> str:
+    """A token folded and without possessive or trailing dots."""
+    return fold(token).removesuffix("'s").rstrip(".")
+
+
+def persons(text: str) -> list[tuple[str, ...]]:
+    """Person names as token tuples: "Russian Foreign Minister Sergei Lavrov" gives ("sergei", "lavrov")."""
+    out = []
+    for match in _RUN.finditer(text):
+        tokens = [_plain(t) for t in words(match.group(0))]
+        while tokens and (tokens[0] in _NOT_PERSON or stem(tokens[0]) in _NOT_PERSON):
+            tokens.pop(0)
+        if len(tokens) >= 2 and not any(t in _NOT_PERSON or stem(t) in _NOT_PERSON for t in tokens):
+            out.append(tuple(tokens))
+    return out
+
+
+def surnames(texts: Iterable[str]) -> set[str]:
+    """Last names of the people the texts name in full."""
+    return {person[-1] for text in texts for person in persons(text)}
+
+
+def people_in(text: str, known: set[str]) -> set[str]:
+    """Surnames of people a text mentions, in full or by a surname known from elsewhere."""
+    found = {person[-1] for person in persons(text)}
+    found |= {_plain(w) for w in words(text) if w[:1].isupper() and _plain(w) in known}
+    return found
+
+
+def new_person(question: str, sentence: str, known: set[str]) -> bool:
+    """The sentence mentions a person the question does not."""
+    asked = {_plain(w) for w in words(question)}
+    return bool(people_in(sentence, known) - asked)

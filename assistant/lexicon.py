@@ -1,0 +1,108 @@
+"""Small lexicons for news text: country aliases, abbreviations and role paraphrases (no answers, only wording)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Countries and the words texts use for them interchangeably (demonym, capital, seat of power); folded stems.
+_COUNTRY_GROUPS = (
+    "u.s us usa u.s.a america american washington",
+    "russia russian moscow",
+    "u.k uk britain british london",
+    "ukraine ukrainian kyiv kiev",
+    "china chinese beijing",
+    "france french paris",
+    "germany german berlin",
+    "turkey turkish turkiye ankara",
+    "saudi riyadh",
+    "israel israeli",
+    "iran iranian tehran",
+    "india indian delhi",
+    "japan japanese tokyo",
+    "e.u eu brussels",
+    "u.n un",
+)
+ALIAS_GROUP: dict[str, int] = {word: i for i, group in enumerate(_COUNTRY_GROUPS) for word in group.split()}
+
+# Nouns that name a role or body tied to a party ("Russia's ambassador", "envoy to the U.S."); stems.
+ROLE_NOUNS = set(
+    """ambassador envoy emissary diplomat minister secretary spokesman spokeswoman spokesperson spokes president
+    leader chief head delegation team side official representative ministry department embassy mission agency
+    negotiator governor mayor chancellor premier king queen prince general commander director chairman chair
+    ceo founder counterpart deputy adviser advisor aide attache consul consulate""".split()
+)
+
+# Shortened words expanded to their stems before comparison.
+ABBREVIATIONS = {
+    "dept": "department", "govt": "government", "gov't": "government", "intl": "international",
+    "admin": "administration",
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+    "dec": "december",
+}
+
+# Role and institution paraphrases common in news writing; each group's phrases name the same kind of thing.
+_PHRASE_GROUPS = (
+    ("top diplomat", "chief diplomat", "foreign minister", "secretary of state", "foreign secretary"),
+    ("spokesman", "spokeswoman", "spokesperson", "press secretary", "press representative", "mouthpiece",
+     "press officer", "spokes", "speaking for", "speaks for", "spoke for"),
+    ("news agency", "wire service", "news wire", "newswire", "wire agency", "news service"),
+    ("foreign ministry", "state department", "foreign office", "foreign affairs", "ministry of foreign affairs",
+     "department of state"),
+    ("ambassador", "envoy", "emissary"),
+    ("delegation", "team", "side", "negotiators", "negotiating team"),
+    ("lead", "head", "chair", "represent"),
+    ("kremlin", "presidential administration", "russian presidency"),
+    ("embassy", "diplomatic mission", "mission", "embassies"),
+    ("president", "leader", "head of state"),
+    ("contributed reporting", "helped with the reporting", "helped with reporting", "contributed to the reporting",
+     "chipped in"),
+    ("taking office", "took office", "assume office", "assumed office", "came into office", "inauguration",
+     "sworn in", "white house", "began his term", "begin his term", "start of his term", "his term began",
+     "assume his post", "assumed his post", "took up his post", "entered office", "took power", "came to power"),
+    ("invaded", "invasion", "attacked", "offensive", "incursion"),
+    ("met", "meeting", "sit-down", "sat down", "held talks", "get-together"),
+    ("expulsions", "expelled", "kicked out", "removals", "ousted", "ousting"),
+    ("staff", "personnel", "employees", "diplomats"),
+    ("agenda", "discussed", "on the table", "up for discussion", "topics", "subject of discussion", "discussion"),
+    ("tit-for-tat", "reciprocal", "retaliatory", "retaliation", "retaliate", "in kind"),
+    ("reset", "fresh start", "restart", "thaw", "rapprochement", "mend"),
+    ("relations", "ties", "relationship"),
+)
+
+
+@lru_cache(maxsize=4096)
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """A whole-word, plural-tolerant pattern for a phrase."""
+    parts = [re.escape(p) for p in phrase.split()]
+    return re.compile(r"\b" + r"\s+".join(parts) + r"(?:s|es)?\b")
+
+
+def phrase_groups(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The lexicon phrases a (folded) text uses, each with its group."""
+    out = []
+    for group in _PHRASE_GROUPS:
+        for phrase in group:
+            if _pattern(phrase).search(text):
+                out.append((phrase, group))
+    return out
+
+
+_LESSER = re.compile(r"\b(deputy|assistant|under|vice|acting|former|ex|junior|second)[\s-]+$")
+
+
+def paraphrased(phrase: str, group: tuple[str, ...], text: str) -> bool:
+    """Does the (folded) text use another phrase of the group, not as part of a lesser title ("deputy ...")?"""
+    for other in group:
+        if other == phrase:
+            continue
+        if any(not _LESSER.search(text[: m.start()]) for m in _pattern(other).finditer(text)):
+            return True
+    return False
+
+
+def same_place(a: str, b: str) -> bool:
+    """Two folded stems name the same country (U.S. ~ American ~ Washington)."""
+    group = ALIAS_GROUP.get(a)
+    return group is not None and group == ALIAS_GROUP.get(b)
