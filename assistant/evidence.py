@@ -179,6 +179,19 @@ def fragment(sentence: str) -> bool:
     return not any(w[:1].islower() for w in tokens) or heading(sentence, tokens)
 
 
+def held_by_asked(head: str, question: str, sentence: str, known: set[str]) -> bool:
+    """Everyone the sentence gives the role to is a person the question already names."""
+    asked = {fold(w).removesuffix("'s") for w in words(question)} & known
+    if not asked:
+        return False
+    tokens = [fold(w).removesuffix("'s") for w in words(sentence)]
+    holders = set()
+    for i, token in enumerate(tokens):
+        if terms_match(stem(head), stem(token)):
+            holders |= {next((t for t in tokens[i + 1 : i + 10] if t in known), "")} - {""}  # the nearest one
+    return bool(holders) and holders <= asked
+
+
 def holds_role(head: str, sentence: str, soft: SoftMatch) -> bool:
     """The sentence names the asked role, literally or by a close synonym."""
     term = stem(head)
@@ -235,17 +248,20 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         return bool(re.search(_DAY_OF_MONTH, sentence))
     if kind == "date":
         return _new_dates(question, sentence) or bool(re.search(r"\b(today|tomorrow|yesterday)\b", low))
-    if kind == "place":
+    if kind == "place":  # a place the question does not already name, even in part ("Saudi Arabia" for "Saudi city")
         asked = names(question)
-        return any(names(m.group(1)) - asked for m in _LOCATIVE.finditer(sentence))
+        return any(names(m.group(1)) and not names(m.group(1)) & asked for m in _LOCATIVE.finditer(sentence))
     return bool(names(sentence) - names(question))
+
+
+_SAME_AS = {"previous": "last", "prior": "last", "preceding": "last"}
 
 
 def contrast(question: str, sentence: str) -> bool:
     """The sentence states a different ordinal than the one asked about ('third' asked, 'second' stated)."""
-    ordinals = {"first", "second", "third", "fourth", "fifth", "next", "last", "final", "previous"}
-    asked = set(words(fold(question))) & ordinals
-    stated = set(words(fold(sentence))) & ordinals
+    ordinals = {"first", "second", "third", "fourth", "fifth", "next", "last", "final"}
+    asked = {_SAME_AS.get(w, w) for w in words(fold(question))} & ordinals
+    stated = {_SAME_AS.get(w, w) for w in words(fold(sentence))} & ordinals
     return bool(asked) and not asked & stated and bool(stated)
 
 
@@ -349,6 +365,8 @@ def _shape_factor(a: _Asked, text: str) -> float:
         f *= 0.5
     if a.head and not holds_role(a.head, text, a.soft):
         f *= 0.6
+    elif a.head and held_by_asked(a.head, q, text, a.known):
+        f *= 0.5  # "who was ambassador before Darchiyev": the sentence gives the role to Darchiyev himself
     if fragment(text):
         f *= 0.8
     if a.reason:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.text import STOPWORDS, content_terms, fold, words
+from assistant.text import STOPWORDS, content_terms, fold, stem, words
 
 YES_NO_START = re.compile(
     r"^(and |so |but )?(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall)\b", re.I
@@ -80,8 +80,9 @@ def asks_reason(question: str) -> bool:
     return bool(_REASON_QUESTION.search(fold(question).strip()))
 
 
+_PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location"
 _FOCUS = re.compile(
-    r"^(?:[^,?]*, )?(?:and |so |but )?(?:what|which) ((?:[a-z-]+ ){0,2}?[a-z-]+) "
+    r"^(?:[^,?]*, )?(?:and |so |but )?(?:what|which) ((?:[a-z.-]+ ){0,3}?[a-z-]+) "
     r"(?:came|come|were|are|is|was|have|has|had|did|do|does|will|would|could|can|resulted|emerged)\b"
 )
 _TYPE_WORDS = set(
@@ -94,7 +95,12 @@ def focus_terms(question: str) -> list[str]:
     m = _FOCUS.match(fold(question).strip())
     if not m:
         return []
-    terms = [t for t in content_terms(m.group(1)) if t not in _TYPE_WORDS]
+    proper = {stem(w) for w in words(question) if w[:1].isupper()}  # names are context, not the thing asked for
+    terms = [t for t in content_terms(m.group(1)) if t not in _TYPE_WORDS and t not in proper]
+    last = m.group(1).split()[-1]
+    base = last[:-3] + "y" if last.endswith("ies") else last.removesuffix("s")
+    if re.fullmatch(f"{_ENTITY_NOUNS}|{_PLACE_NOUNS}|government|people|person", base):
+        return []  # "which government body": an answer type, met by any named body
     return [] if any(t in ("role", "title", "job", "position") for t in terms) else terms
 
 

@@ -212,7 +212,9 @@ def polarity(question: str, sentence: str) -> str:
     if _NEGATION.search(sentence):
         return "No"
     question = strip_idioms(question)
-    q_words, s_words = set(words(fold(question))), set(words(fold(sentence)))
+    same = {"previous": "last", "prior": "last", "preceding": "last"}
+    q_words = {same.get(w, w) for w in words(fold(question))}
+    s_words = {same.get(w, w) for w in words(fold(sentence))}
     asked = q_words & set(ORDINALS)
     if asked and not asked & s_words and s_words & set(ORDINALS):
         return "No"

@@ -107,3 +107,18 @@ def test_question_shapes() -> None:
     cause = "They met to discuss normalizing their missions following years of expulsions."
     assert reason_fit("Why do the missions need normalizing?", cause) > 0.5
     assert reason_fit("Why do the missions need normalizing?", "The decision came after a summit.") == 0.0
+
+
+def test_role_holders_places_and_previous() -> None:
+    from assistant.evidence import contrast, held_by_asked, type_satisfied
+    from assistant.text import polarity
+
+    sent = "Russia's new ambassador to the United States, Alexander Darchiyev, and Sonata Coulter will lead."
+    known = {"darchiyev", "coulter"}
+    assert held_by_asked("ambassador", "Who was Russia's ambassador before Darchiyev?", sent, known)
+    assert not held_by_asked("ambassador", "Who is Russia's ambassador?", sent, known)
+    met = "Lavrov and Rubio met in Saudi Arabia on Feb. 18."
+    assert not type_satisfied("place", "In which Saudi city did they meet?", met)  # the country, not a city
+    assert type_satisfied("place", "In which country did they meet?", met)
+    assert not contrast("Where was their previous meeting?", "They last met in Istanbul.")
+    assert polarity("Did their previous meeting take place in Istanbul?", "They last met in Istanbul.") == "Yes"
