@@ -212,7 +212,6 @@ def mentions(sentence: Sentence) -> list[Mention]:
 
 def _terms(text: str) -> list[tuple[str, float]]:
     """Weighted event terms: names weigh 2, other content words 1; dates and question words dropped."""
-    text = re.sub(r"(?<=\w)-(?=[A-Z])", " ", text)
     proper = names(text)
     out: dict[str, float] = {}
     for term in content_terms(text):
@@ -224,7 +223,7 @@ def _terms(text: str) -> list[tuple[str, float]]:
 
 def _covered(terms: list[tuple[str, float]], text: str, reporting: bool = False) -> float:
     """Weighted share of the terms found in the text (with reporting, announce/say match said/told/confirmed)."""
-    have = [stem(w) for w in words(re.sub(r"(?<=\w)-(?=[A-Z])", " ", text))]
+    have = [stem(w) for w in words(text)]  # words() splits U.S.-Russia
     reported = reporting and bool(_REPORTED.search(text))
     total = found = 0.0
     for term, weight in terms:

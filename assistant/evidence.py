@@ -33,6 +33,7 @@ from assistant.text import (
     WEEKDAYS,
     common_word,
     content_terms,
+    contrast,
     fold,
     heading,
     names,
@@ -252,17 +253,6 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         asked = names(question)
         return any(names(m.group(1)) and not names(m.group(1)) & asked for m in _LOCATIVE.finditer(sentence))
     return bool(names(sentence) - names(question))
-
-
-_SAME_AS = {"previous": "last", "prior": "last", "preceding": "last"}
-
-
-def contrast(question: str, sentence: str) -> bool:
-    """The sentence states a different ordinal than the one asked about ('third' asked, 'second' stated)."""
-    ordinals = {"first", "second", "third", "fourth", "fifth", "next", "last", "final"}
-    asked = {_SAME_AS.get(w, w) for w in words(fold(question))} & ordinals
-    stated = {_SAME_AS.get(w, w) for w in words(fold(sentence))} & ordinals
-    return bool(asked) and not asked & stated and bool(stated)
 
 
 def _query_terms(question: str, hits: Sequence[Hit]) -> list[str]:

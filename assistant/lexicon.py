@@ -34,7 +34,7 @@ ROLE_NOUNS = set(
 )
 
 # Shortened words expanded to their stems before comparison.
-ABBREVIATIONS = {
+SHORT_FORMS = {
     "dept": "department", "govt": "government", "gov't": "government", "intl": "international",
     "admin": "administration",
     "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",

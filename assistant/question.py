@@ -18,6 +18,9 @@ YES_NO_AFTER_CLAUSE = re.compile(
 )
 
 
+_PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location"
+
+
 def answer_type(question: str) -> str:
     """Expected answer type: yesno, person, entity, number, duration, time, date, place or other."""
     q = fold(question).strip()
@@ -38,8 +41,7 @@ def answer_type(question: str) -> str:
     if re.search(r"\bwhat is the name\b", q) or (re.search(r"\bwho(m|se)?\b", q) and not _LEADS_OTHER.match(q)):
         return "person"
     if re.search(
-        r"\bwhere\b|\b(which|what) ([\w-]+ )?(city|country|nation|kingdom|region|province|island|capital|place"
-        r"|venue|building|location)\b",
+        rf"\bwhere\b|\b(which|what) ([\w-]+ )?({_PLACE_NOUNS})\b",
         q,
     ):
         return "place"
@@ -80,7 +82,6 @@ def asks_reason(question: str) -> bool:
     return bool(_REASON_QUESTION.search(fold(question).strip()))
 
 
-_PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location"
 _FOCUS = re.compile(
     r"^(?:[^,?]*, )?(?:and |so |but )?(?:what|which) ((?:[a-z.-]+ ){0,3}?[a-z-]+) "
     r"(?:came|come|were|are|is|was|have|has|had|did|do|does|will|would|could|can|resulted|emerged)\b"

@@ -7,8 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from assistant.lexicon import ABBREVIATIONS as ABBREVIATED
-from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, same_place
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, SHORT_FORMS, same_place
 
 ABBREVIATIONS = {
     "u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov",
@@ -62,8 +61,8 @@ def stem(word: str) -> str:
     w = fold(word).strip(".'")
     if w in IRREGULAR:
         return IRREGULAR[w]
-    if w in ABBREVIATED:
-        return ABBREVIATED[w]
+    if w in SHORT_FORMS:
+        return SHORT_FORMS[w]
     for suffix in ("'s", "ies", "ing", "ed", "es", "s", "ly"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)]
@@ -190,6 +189,14 @@ _NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n't
 
 
 ORDINALS = "first second third fourth fifth last final next previous".split()
+_SAME_ORDINAL = {"previous": "last", "prior": "last", "preceding": "last"}
+
+
+def contrast(question: str, sentence: str) -> bool:
+    """The sentence states a different ordinal than the one asked about ('third' asked, 'second' stated)."""
+    asked = {_SAME_ORDINAL.get(w, w) for w in words(fold(question))} & set(ORDINALS)
+    stated = {_SAME_ORDINAL.get(w, w) for w in words(fold(sentence))} & set(ORDINALS)
+    return bool(asked) and not asked & stated and bool(stated)
 
 
 _IDIOMS = re.compile(
@@ -212,11 +219,7 @@ def polarity(question: str, sentence: str) -> str:
     if _NEGATION.search(sentence):
         return "No"
     question = strip_idioms(question)
-    same = {"previous": "last", "prior": "last", "preceding": "last"}
-    q_words = {same.get(w, w) for w in words(fold(question))}
-    s_words = {same.get(w, w) for w in words(fold(sentence))}
-    asked = q_words & set(ORDINALS)
-    if asked and not asked & s_words and s_words & set(ORDINALS):
+    if contrast(question, sentence):
         return "No"
     have = {stem(w) for w in words(sentence)}
     missing = [n for n in names(question) if not any(h.startswith(n[:5]) or terms_match(n, h) for h in have)]
