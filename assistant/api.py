@@ -1,143 +1,48 @@
 """OpenAI-compatible HTTP API over the Assistant: GET /v1/models, POST /v1/chat/completions, GET /health.
 
-Streaming: verification can rewrite or drop sentences of the generator's draft, and OpenAI clients simply
-concatenate deltas (there is no way to take one back). So a request with ``stream: true`` is answered like a
-non-streamed one (generate, then verify) and only the verified text is streamed: a role chunk, several
-content chunks, then a final chunk with ``finish_reason: "stop"`` whose delta carries ``citations``, then
-``data: [DONE]``. A consequence is that errors still get their proper status code when streaming.
+The wire format (errors, requests, completions, streamed chunks) lives in assistant/api_format.py.
+
+When the language model fails mid-request the answer is still a 200: the quoted-evidence fallback, with a note
+in ``content``, ``fallback: true`` and ``notes`` next to ``citations``, and the header ``x-assistant-fallback:
+true``. A 503 means the assistant cannot answer at all (nothing indexed, or the generator cannot be built).
 
 Answers are serialised by one lock (one answer at a time; the CPU is the limit). /health does not wait for
 that lock: it only counts indexed documents and checks the default generator, so it stays responsive while
 an answer is being generated.
-
-Every error is returned in the OpenAI shape ``{"error": {"message", "type", "param", "code"}}``.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import os
-import re
-import textwrap
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.api_format import (
+    ApiError,
+    answer_headers,
+    completion,
+    parse_chat_request,
+    split_conversation,
+    stream_events,
+)
 from assistant.components import check_generator
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError
-from assistant.models import Answer, Citation
+from assistant.models import Answer
 from assistant.registry import GENERATORS
 from assistant.settings import ApiSettings, Settings
 
 log = logging.getLogger(__name__)
 MODEL_PREFIX = "assistant-"
-SOURCES_HEADER = "Sources:"
-QUOTE_CHARS = 200
-WORDS_PER_CHUNK = 6
-_DROPPED_ROLES = {"system", "developer", "tool", "function"}
-
-
-class ApiError(Exception):
-    """An error answered in the OpenAI shape with a status code."""
-
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", param: str | None = None,
-                 code: str | None = None) -> None:
-        """Keep the fields of the OpenAI error object."""
-        super().__init__(message)
-        self.status, self.message, self.type, self.param, self.code = status, message, type_, param, code
-
-    def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
-        """The JSON response for this error."""
-        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-        return JSONResponse(body, status_code=self.status, headers=headers)
-
-
-# --- request models ----------------------------------------------------------------------------
-class _Lenient(BaseModel):
-    """Request objects keep fields we do not use (temperature, max_tokens, ...)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class ContentPart(_Lenient):
-    """One part of a message's content list."""
-
-    type: str
-    text: str | None = None
-
-
-class ChatMessage(_Lenient):
-    """A chat message; content is a string or a list of parts."""
-
-    role: str
-    content: str | list[ContentPart] | None = None
-
-
-class ChatRequest(_Lenient):
-    """The fields of a chat completion request that the assistant uses."""
-
-    model: str
-    messages: list[ChatMessage]
-    stream: bool | None = False
-
-
-def parse_chat_request(body: bytes) -> ChatRequest:
-    """Parse and validate a chat completion body; problems are 400 errors."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"The request body is not valid JSON: {exc}", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
-    try:
-        return ChatRequest.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"]) or None
-        raise ApiError(400, f"Invalid request: {param}: {first['msg']}", param=param, code="invalid_value") from None
-
-
-def message_text(message: ChatMessage) -> str:
-    """The text of a message (string content, or its text parts joined)."""
-    if message.content is None or isinstance(message.content, str):
-        return message.content or ""
-    texts = []
-    for part in message.content:
-        if part.type != "text":
-            raise ApiError(400, f"Only text content is supported, not '{part.type}'.", param="messages")
-        texts.append(part.text or "")
-    return "\n".join(texts)
-
-
-def split_conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
-    """The last user message is the question; earlier user/assistant turns are the history."""
-    turns: list[dict[str, str]] = []
-    for message in messages:
-        if message.role in _DROPPED_ROLES:
-            continue
-        if message.role not in ("user", "assistant"):
-            raise ApiError(400, f"Unknown message role '{message.role}'.", param="messages", code="invalid_value")
-        text = message_text(message)
-        if message.role == "assistant":  # our own earlier answers come back with their sources block
-            text = text.split(f"\n\n{SOURCES_HEADER}\n")[0]
-        turns.append({"role": message.role, "content": text})
-    last = max((i for i, t in enumerate(turns) if t["role"] == "user"), default=None)
-    if last is None:
-        raise ApiError(400, "The conversation has no user message.", param="messages", code="no_user_message")
-    history = [t for t in turns[:last] if t["content"].strip()]
-    return turns[last]["content"], history
 
 
 def generator_for(model: str) -> str:
@@ -146,68 +51,10 @@ def generator_for(model: str) -> str:
     name = model[len(MODEL_PREFIX) :] if model.startswith(MODEL_PREFIX) else ""
     if name not in names:
         valid = ", ".join(MODEL_PREFIX + n for n in names)
-        raise ApiError(404, f"The model '{model}' does not exist. Available: {valid}.", param="model",
-                       code="model_not_found")
+        raise ApiError(
+            404, f"The model '{model}' does not exist. Available: {valid}.", param="model", code="model_not_found"
+        )
     return name
-
-
-# --- responses ---------------------------------------------------------------------------------
-def source_line(citation: Citation) -> str:
-    """One line of the Sources block: [n] title (source): "the supporting sentence (or passage start)"."""
-    text = citation.chunk.text
-    if citation.quote_start is not None and citation.quote_end is not None:
-        text = text[citation.quote_start - citation.chunk.start : citation.quote_end - citation.chunk.start]
-    passage = textwrap.shorten(" ".join(text.split()), QUOTE_CHARS, placeholder=" …")
-    title = citation.chunk.title or citation.chunk.source
-    where = f" ({citation.chunk.source})" if citation.chunk.title else ""
-    return f'[{citation.id}] {title}{where}: "{passage}"'
-
-
-def render_content(answer: Answer) -> str:
-    """The verified answer with its [n] markers, then a blank line and the Sources block."""
-    if not answer.citations:
-        return answer.answer
-    lines = "\n".join(source_line(c) for c in answer.citations)
-    return f"{answer.answer}\n\n{SOURCES_HEADER}\n{lines}"
-
-
-def completion(answer: Answer, model: str) -> dict[str, Any]:
-    """A chat.completion object whose message carries the extra field `citations`."""
-    message = {
-        "role": "assistant",
-        "content": render_content(answer),
-        "citations": [c.to_dict() for c in answer.citations],
-    }
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-    }
-
-
-def text_pieces(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
-    """Split text into pieces of a few words whose concatenation is exactly the text."""
-    tokens = re.findall(r"\s*\S+\s*|\s+", text)
-    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)]
-
-
-def stream_events(answer: Answer, model: str) -> Iterator[str]:
-    """Server-sent events of the verified answer: role, content pieces, final chunk with citations, [DONE]."""
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
-            "created": int(time.time()), "model": model}
-
-    def event(delta: dict[str, Any], finish: str | None = None) -> str:
-        """One `data:` line holding a chunk with this delta."""
-        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        return f"data: {json.dumps({**base, 'choices': [choice]}, ensure_ascii=False)}\n\n"
-
-    yield event({"role": "assistant", "content": ""})
-    for piece in text_pieces(render_content(answer)):
-        yield event({"content": piece})
-    yield event({"citations": [c.to_dict() for c in answer.citations]}, "stop")
-    yield "data: [DONE]\n\n"
 
 
 def assistant_error(exc: AssistantError) -> ApiError:
@@ -226,8 +73,9 @@ class Guard:
     def __init__(self, app: ASGIApp, token: str | None, max_body_bytes: int) -> None:
         """Wrap app; token None means no auth."""
         self.app, self.token, self.max_body_bytes = app, token, max_body_bytes
-        self.too_large = ApiError(413, f"The request body is larger than {max_body_bytes} bytes.",
-                                  code="request_too_large")
+        self.too_large = ApiError(
+            413, f"The request body is larger than {max_body_bytes} bytes.", code="request_too_large"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the request, then run the app with the buffered body."""
@@ -333,11 +181,12 @@ class _Routes:
         generator = generator_for(chat.model)
         question, history = split_conversation(chat.messages)
         answer = await run_in_threadpool(self._answer, question, history, generator)
+        headers = answer_headers(answer)
         if chat.stream:
-            headers = {"Cache-Control": "no-cache"}
-            return StreamingResponse(stream_events(answer, chat.model), media_type="text/event-stream",
-                                     headers=headers)
-        return JSONResponse(completion(answer, chat.model))
+            headers["Cache-Control"] = "no-cache"
+            events = stream_events(answer, chat.model)
+            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return JSONResponse(completion(answer, chat.model), headers=headers)
 
     def _answer(self, question: str, history: list[dict[str, str]], generator: str) -> Answer:
         """One verified answer at a time."""
@@ -406,6 +255,12 @@ def serve(settings: Settings) -> None:
         log.warning("serving on %s without a bearer token: anyone who can reach it can query your documents", host)
     if not assistant.documents():
         log.warning("nothing is indexed yet: run `assistant ingest` first (chat requests will get 503)")
-    log.info("OpenAI-compatible API on http://%s:%d/v1 (default model %s%s, auth %s)",
-             host, port, MODEL_PREFIX, settings.generator, auth)
+    log.info(
+        "OpenAI-compatible API on http://%s:%d/v1 (default model %s%s, auth %s)",
+        host,
+        port,
+        MODEL_PREFIX,
+        settings.generator,
+        auth,
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

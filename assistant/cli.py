@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", type=Path, help="folder for report.json, report.md and the chart")
     evaluate.add_argument("--baseline", type=Path, help="report.json to compare with; exit 1 on a drop")
     evaluate.add_argument("--tolerance", type=float, default=0.05, help="allowed drop of a headline metric")
+    evaluate.add_argument(
+        "--judge", choices=("verifier", "llm"), default="verifier", help="who judges citation support"
+    )
     evaluate.add_argument("--generate", type=Path, nargs="*", help="draft questions from these documents")
     evaluate.add_argument("--out", type=Path, help="with --generate: where to write the draft JSONL")
     _generator_flags(evaluate)
@@ -76,9 +79,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {"index_dir": args.index_dir, "chroma_url": getattr(args, "chroma_url", None)}
     llm = getattr(args, "llm", None)
     overrides["generator"] = llm
-    model = getattr(args, "model", None)
-    if model:
-        overrides["openai.model" if llm == "openai" else "local.gguf_path"] = model
+    if model := getattr(args, "model", None):
+        generator = llm or load_settings().generator  # the flag, else the file/env choice
+        overrides["openai.model" if generator == "openai" else "local.gguf_path"] = model
     overrides["openai.base_url"] = getattr(args, "base_url", None)
     prefix = "api." if args.command == "serve" else "ui_"
     overrides[f"{prefix}host"] = getattr(args, "host", None)
@@ -160,9 +163,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
-    if streamed:
-        print("\n" + ("-" * 20) + " verified:" if answer.answer.strip() != answer.draft.strip() else "")
-    print(answer.answer)
+    if not streamed:
+        print(answer.answer)
+    elif answer.answer.strip() == answer.draft.strip():
+        print()  # the streamed draft was the verified answer: don't print it twice
+    else:
+        print("\n" + "-" * 20 + " verified:\n" + answer.answer)
     for note in answer.notes:
         print(f"  note: {note}")
     for c in answer.citations:

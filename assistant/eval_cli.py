@@ -6,9 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.metrics import Judge
+    from assistant.service import Assistant
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,14 +32,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"Cannot read questions file {args.questions}: {exc}") from exc
     assistant = Assistant(settings)
-    judge = make_judge(assistant.embedder, settings.verify)
     generator = settings.generator
+    judge = _judge(getattr(args, "judge", "verifier"), assistant, make_judge(assistant.embedder, settings.verify))
     report = evaluate(lambda q, h: assistant.ask(q, h, generator=generator), items, judge, generator)
     folder = args.report or Path("eval-report")
     for path in write_report(report, folder):
         print(f"wrote {path}")
     headline = report.headline()
     print(json.dumps(headline))
+    print(f"citation support judged by {report.judge['name']}: {report.judge['description']}")
     if args.baseline:
         baseline = json.loads(args.baseline.read_text(encoding="utf-8"))["headline"]
         drops = compare(headline, baseline, args.tolerance)
@@ -44,6 +50,17 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         print(f"no headline metric dropped by more than {args.tolerance} against {args.baseline}")
     return 0
+
+
+def _judge(name: str, assistant: Assistant, verifier: Judge) -> Judge:
+    """The verifier, or the configured generator asked yes/no (falling back to the verifier if it fails)."""
+    if name == "verifier":
+        return verifier
+    from assistant.judges import LLMJudge
+    from assistant.prompts import load_prompt
+
+    prompt = load_prompt(assistant.settings.prompts_dir, "judge")  # a missing or bad prompt fails before the run
+    return LLMJudge(assistant.generator(), prompt, verifier)
 
 
 def _draft(args: argparse.Namespace) -> int:

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import mean
+from statistics import mean, median
 from typing import Any
 
 from tqdm import tqdm
 
+from assistant.judges import describe
 from assistant.metrics import (
     CitationScore,
     Judge,
@@ -83,6 +84,12 @@ class Outcome:
         """Correct and backed by a citation whose passage holds the answer."""
         return self.correct and self.cited
 
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Completion tokens the generator reported, per second of generation (None when not reported)."""
+        seconds = self.answer.timings_ms.get("generate", 0.0) / 1000
+        return self.answer.tokens / seconds if self.answer.tokens and seconds > 0 else None
+
 
 def score(item: dict[str, Any], answer: Answer, seconds: float, judge: Judge) -> Outcome:
     """Score one answer."""
@@ -110,15 +117,17 @@ class Report:
 
     outcomes: list[Outcome]
     generator: str
+    judge: dict[str, Any] = field(default_factory=lambda: describe(None))
 
     def headline(self) -> dict[str, float]:
-        """The headline metrics (defined in the README)."""
+        """The headline metrics (defined in the README); tokens_per_s only when a generator reported tokens."""
         answerable = [o for o in self.outcomes if not o.unanswerable]
         unanswerable = [o for o in self.outcomes if o.unanswerable]
         abstained = [o for o in self.outcomes if o.answer.abstained]
         cites = [o.cites for o in self.outcomes]
         times = [o.seconds for o in self.outcomes]
-        return {
+        rates = [r for o in self.outcomes if (r := o.tokens_per_s) is not None]
+        figures = {
             "accuracy": _ratio(sum(o.correct for o in answerable), len(answerable)),
             "answered_with_citation": _ratio(sum(o.passed for o in answerable), len(answerable)),
             "f1": round(mean(o.f1 for o in answerable), 3) if answerable else 0.0,
@@ -132,6 +141,9 @@ class Report:
             "latency_p50_s": round(percentile(times, 0.5), 3),
             "latency_p95_s": round(percentile(times, 0.95), 3),
         }
+        if rates:
+            figures["tokens_per_s"] = round(median(rates), 1)
+        return figures
 
     def by_category(self) -> dict[str, dict[str, float]]:
         """Pass rate (answered with citation, or abstained) and citation recall per question category."""
@@ -154,8 +166,7 @@ class Report:
             "questions": len(self.outcomes),
             "headline": self.headline(),
             "by_category": self.by_category(),
-            "judge": "the project's verifier (names, numbers and content words in the cited passages, "
-            "and semantic closeness to a cited sentence)",
+            "judge": self.judge,
             "items": [_item_json(o) for o in self.outcomes],
         }
 
@@ -177,6 +188,7 @@ def _item_json(o: Outcome) -> dict[str, Any]:
         "citation_sentences": o.cites.sentences,
         "citation_supported": o.cites.supported,
         "seconds": round(o.seconds, 3),
+        "tokens": o.answer.tokens,
     }
 
 
@@ -193,7 +205,7 @@ def evaluate(
         start = time.perf_counter()
         answer = ask(item["question"], item.get("history") or [])
         outcomes.append(score(item, answer, time.perf_counter() - start, judge))
-    return Report(outcomes, generator)
+    return Report(outcomes, generator, describe(judge))
 
 
 def compare(current: dict[str, float], baseline: dict[str, float], tolerance: float) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.entities import new_person, surnames
-from assistant.lexicon import paraphrased, phrase_groups
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, paraphrased, phrase_groups, same_place
 from assistant.models import Hit, Sentence
 from assistant.protocols import Embedder
 from assistant.question import (
@@ -21,6 +21,7 @@ from assistant.question import (
     WHO,
     answer_type,
     asks_reason,
+    asks_title,
     focus_terms,
     role_head,
     without_descriptor,
@@ -138,6 +139,9 @@ _REASON_MARKER = re.compile(
 )
 
 
+_REASON_WORDS = {stem(w) for w in "purpose reason goal aim cause motive objective point why".split()}
+
+
 def gives_reason(sentence: str) -> bool:
     """The sentence states a cause or a purpose (because, following, aimed at, to discuss ...)."""
     return bool(_REASON_MARKER.search(fold(sentence)))
@@ -249,10 +253,39 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         return bool(re.search(_DAY_OF_MONTH, sentence))
     if kind == "date":
         return _new_dates(question, sentence) or bool(re.search(r"\b(today|tomorrow|yesterday)\b", low))
+    if kind == "place" and re.search(r"\b(country|nation)\b", fold(question)):  # a country need not follow "in"
+        return any(new_country(question, sentence))
     if kind == "place":  # a place the question does not already name, even in part ("Saudi Arabia" for "Saudi city")
         asked = names(question)
-        return any(names(m.group(1)) and not names(m.group(1)) & asked for m in _LOCATIVE.finditer(sentence))
+        return any(_new_place(m, sentence, asked) for m in _LOCATIVE.finditer(sentence))
     return bool(names(sentence) - names(question))
+
+
+def _new_place(m: re.Match[str], sentence: str, asked: set[str]) -> bool:
+    """A place after a locative that the question does not name (U.S. ~ Washington); not "ambassador to X"."""
+    before = words(sentence[: m.start()])[-1:]
+    if before and fold(before[0]) in ROLE_NOUNS and m.group(0).lower().startswith("to"):
+        return False
+    found = names(m.group(1))
+    return bool(found) and not any(terms_match(f, a) for f in found for a in asked)
+
+
+def new_country(question: str, sentence: str) -> list[str]:
+    """Countries the sentence names that the question does not (by any of their names)."""
+    asked = [fold(n) for n in names(question)]
+    found = [fold(n) for n in names(sentence) if fold(n) in ALIAS_GROUP]
+    return [n for n in found if not any(n == a or same_place(n, a) for a in asked)]
+
+
+def gives_title(question: str, sentence: str) -> bool:
+    """The sentence holds a capitalised role title ("Deputy Assistant Secretary of State") the question lacks."""
+    asked = {stem(fold(w)) for w in words(question)}
+    return any(w[:1].isupper() and stem(fold(w)) in ROLE_NOUNS and stem(fold(w)) not in asked for w in words(sentence))
+
+
+def _missing_numbers(question: str, window: list[str]) -> bool:
+    """A number the question gives ("the Feb. 27 meeting") that neither the sentence nor the one before states."""
+    return bool(numbers(question) - set().union(*(numbers(t) for t in window)))
 
 
 def _query_terms(question: str, hits: Sequence[Hit]) -> list[str]:
@@ -266,9 +299,18 @@ def _query_terms(question: str, hits: Sequence[Hit]) -> list[str]:
     return [t for t in terms if t not in absent]
 
 
+def _reworded_names(question: str, passages: Sequence[str]) -> str:
+    """The question without lexicon phrases the passages say in other words ("White House" ~ "taking office")."""
+    text = fold(" ".join(passages))
+    for phrase, group in phrase_groups(fold(question)):
+        if phrase not in text and paraphrased(phrase, group, text):
+            question = re.sub(re.escape(phrase), " ", question, flags=re.I)
+    return question
+
+
 def name_coverage(question: str, passages: Sequence[str]) -> float:
     """Share of the question's proper names that the retrieved passages mention at all."""
-    question = without_descriptor(question)
+    question = _reworded_names(without_descriptor(question), passages)
     asked = [n for i, w in enumerate(words(question)) if i > 0 and w[:1].isupper() for n in names(w)]
     if not asked:
         return 1.0
@@ -312,13 +354,14 @@ class _Asked:
     head: str | None
     reason: bool
     previous: dict[int, str]
+    title: bool
 
 
 def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
     """Multiplicative adjustments of a sentence's score for answer type, names, roles and reasons."""
     q, kind, text, f = a.question, a.kind, sent.text, 1.0
     if not type_satisfied(kind, q, text):
-        f *= 0.55
+        f *= 0.45
     elif kind not in ("yesno", "other"):  # the right type, but about little of the question
         f *= 0.55 + 0.45 * min(1.0, max(0.0, (cov_sentence - 0.2) / 0.2))
     if kind == "person" and WHO.search(q) and type_satisfied(kind, q, text) and not new_person(q, text, a.known):
@@ -326,7 +369,10 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
     window = [text, a.previous.get(id(sent), "")]
     if kind != "yesno":  # the names asked about should be in the sentence or the one before it
         f *= 0.8 + 0.2 * name_coverage(q, window)
-    if (speaker := SPEAKER.search(q)) and name_coverage("X " + speaker.group(1), _said_by(window)) < 1.0:
+        f *= 0.6 if _missing_numbers(q, window) else 1.0  # "Feb. 27" asked, "Feb. 18" stated
+    if a.title:  # "what is Coulter's title": a capitalised role title, a bonus when given
+        f *= 1.15 if gives_title(q, text) else 0.6
+    if (speaker := SPEAKER.search(q)) and not speaks(speaker.group(1), window):
         f *= 0.5  # "what did Trump say": a sentence where someone else speaks
     if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person(q, text, a.known):
         f *= 0.6  # "besides Coulter, which other officials": nobody new is named
@@ -334,16 +380,32 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
         f *= 0.7  # a yes/no about what someone did: the sentence should say what was done
     if kind in ("date", "time", "number", "duration") and not covers_event(q, text, a.soft):
         f *= 0.6  # a date, but of another event ("appointed" asked, "met" stated)
-    if a.focus and not any(soft_has(t, text, a.soft) for t in a.focus):
-        f *= 0.6  # "what agreements ...": nothing of the kind is mentioned
+    if a.focus and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
+        f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
     return f * _shape_factor(a, text)
 
 
-def _said_by(window: list[str]) -> list[str]:
-    """Where a speaker is named: the sentence, and the one before when this one says only "she added"."""
+_REPORTING = re.compile(
+    r"\b(?:said|says|say|told|tells|added|adds|noted|stressed|emphasi[sz]ed|confirmed|announced|stated|insisted"
+    r"|responded|replied|reacted|commented|claimed|warned|denied|according to)\b",
+    re.I,
+)
+_PRONOUN_SAYS = re.compile(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", re.I)
+
+
+def speaks(speaker: str, window: list[str]) -> bool:
+    """The speaker (a name) is the one saying something: named next to a reporting verb, or "she added" after."""
+    asked = [n for w in words(speaker) if w[:1].isupper() for n in names(w)]
+    if not asked:
+        return True  # "what did they say": nobody to check
     text, before = window
-    pronoun = re.search(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", text, re.I)
-    return [text, before] if pronoun else [text]
+    texts = [text, before] if _PRONOUN_SAYS.search(text) else [text]
+    for t in texts:
+        for m in _REPORTING.finditer(t):
+            near = words(t[max(0, m.start() - 60) : m.end() + 40])
+            if any(terms_match(a, stem(w)) for a in asked for w in near if w[:1].isupper()):
+                return True
+    return False
 
 
 def _shape_factor(a: _Asked, text: str) -> float:
@@ -352,7 +414,7 @@ def _shape_factor(a: _Asked, text: str) -> float:
     if contrast(q, text):  # a different ordinal: the answer to a yes/no, a miss otherwise
         f *= 1.15 if kind == "yesno" else 0.6
     if role_conflict(q, text):  # the asked role, but held by other parties
-        f *= 0.5
+        f *= 0.4
     if a.head and not holds_role(a.head, text, a.soft):
         f *= 0.6
     elif a.head and held_by_asked(a.head, q, text, a.known):
@@ -360,7 +422,7 @@ def _shape_factor(a: _Asked, text: str) -> float:
     if fragment(text):
         f *= 0.8
     if a.reason:
-        f *= 0.8 + 0.5 * reason_fit(q, text) if gives_reason(text) else 0.8
+        f *= 0.8 + 0.5 * reason_fit(q, text) if gives_reason(text) else 0.7
     return f
 
 
@@ -378,12 +440,19 @@ def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
         named *= 0.6  # "when is the third round?" where only a second one is reported
     soft = SoftMatch(question, embedder)
     asked = _Asked(
-        question, kind, soft, surnames(h.chunk.text for h in hits), focus_terms(question), role_head(question),
+        question,
+        kind,
+        soft,
+        surnames(h.chunk.text for h in hits),
+        focus_terms(question),
+        role_head(question),
         asks_reason(question),
         {id(b): a.text for a, b in zip(sentences, sentences[1:], strict=False) if a.hit is b.hit},
+        asks_title(question),
     )
     for sent, vec in zip(sentences, vectors[1:], strict=True):
-        cov_sentence = coverage(qterms, sent.text, soft)
+        terms = [t for t in qterms if t not in _REASON_WORDS] if asked.reason and gives_reason(sent.text) else qterms
+        cov_sentence = coverage(terms, sent.text, soft)
         score = 0.5 * cosine(qvec, vec) + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft)
         sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named)
         sent.vector = vec

@@ -16,6 +16,8 @@ class GenerationInput:
     evidence: list[tuple[int, str]]  # (citation number, sentence)
     kind: str = "other"
     history: list[dict[str, str]] = field(default_factory=list)
+    # set by the generator once it has finished: completion tokens it produced (None when it does not know)
+    completion_tokens: int | None = None
 
     def sources_block(self) -> str:
         """Numbered sources for a prompt."""

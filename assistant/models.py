@@ -131,6 +131,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     draft: str = ""  # the generator's raw text before verification
     retrieved: list[Hit] = field(default_factory=list, repr=False)  # what retrieval returned, best first
+    tokens: int | None = None  # completion tokens the generator reports producing (None: not reported)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape shared by the CLI, the Python API and the HTTP API."""

@@ -21,6 +21,32 @@ YES_NO_AFTER_CLAUSE = re.compile(
 _PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location"
 
 
+_TYPOS = {
+    "wich": "which",
+    "whcih": "which",
+    "whihc": "which",
+    "waht": "what",
+    "whta": "what",
+    "wat": "what",
+    "hwo": "how",
+    "whos": "who's",
+    "wheer": "where",
+    "whre": "where",
+    "wehn": "when",
+    "whn": "when",
+}
+
+
+def fix_question_words(question: str) -> str:
+    """Common misspellings of question words ("wich venue"), so the question's shape is still read."""
+    return re.sub(r"\b[A-Za-z]+\b", lambda m: _fix_case(m.group(0), _TYPOS.get(m.group(0).lower())), question)
+
+
+def _fix_case(word: str, fixed: str | None) -> str:
+    """The correction in the original's case."""
+    return word if fixed is None else fixed.capitalize() if word[:1].isupper() else fixed
+
+
 def answer_type(question: str) -> str:
     """Expected answer type: yesno, person, entity, number, duration, time, date, place or other."""
     q = fold(question).strip()
@@ -55,14 +81,13 @@ _TAG_QUESTION = re.compile(
     r" (it|they|he|she|there|that))\s*\?*$"
 )
 SPEAKER = re.compile(
-    r"\bwhat (?:did|does|has|had|do) (.+?) (?:(?:personally|actually|publicly) )?(?:say|said|tell|told|state|announce"
-    r"|claim|comment|think)\b",
+    r"\b(?:what|how) (?:did|does|has|had|do|have) (.+?) (?:(?:personally|actually|publicly|officially) )?(?:say|said"
+    r"|tell|told|state|announce|claim|comment|think|react|respond|reply|replied|answer|reacted|responded|answered"
+    r"|commented)\b",
     re.I,
 )
 BESIDES = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to)\b", re.I)
-PEOPLE_NOUNS = re.compile(
-    r"\b(?:which|what) (?:other )?(?:[\w-]+ )?(official|diplomat|envoy|person|people|leader)s?\b"
-)
+PEOPLE_NOUNS = re.compile(r"\b(?:which|what) (?:other )?(?:[\w-]+ )?(official|diplomat|envoy|person|people|leader)s?\b")
 _LEADS_OTHER = re.compile(r"^(?:[^,?]*, )?(?:and |so |but )?(how|why|what|which|where|when)\b")
 WHO = re.compile(r"\bwho(m|se)?\b", re.I)
 _ENTITY_NOUNS = (
@@ -86,6 +111,10 @@ _FOCUS = re.compile(
     r"^(?:[^,?]*, )?(?:and |so |but )?(?:what|which) ((?:[a-z.-]+ ){0,3}?[a-z-]+) "
     r"(?:came|come|were|are|is|was|have|has|had|did|do|does|will|would|could|can|resulted|emerged)\b"
 )
+_OUTCOME = re.compile(
+    r"\bwhat (?:was|were|has been|have been|had been|did (?:they|the \w+)) (?:\w+ly )?"
+    r"(agreed|decided|signed|achieved|resolved|concluded|accomplished)\b"
+)
 _TYPE_WORDS = set(
     "time date day month year week hour city country nation place kind type sort name number amount".split()
 )
@@ -93,14 +122,17 @@ _TYPE_WORDS = set(
 
 def focus_terms(question: str) -> list[str]:
     """What a "what X came out of ..." question asks for (X), when X is not a plain answer type."""
-    m = _FOCUS.match(fold(question).strip())
-    if not m:
+    q = fold(question).strip()
+    if outcome := _OUTCOME.search(q):  # "what was agreed": an agreement must be stated
+        return content_terms(outcome.group(1))
+    m = _FOCUS.match(q)
+    if not m or set(m.group(1).split()) & _TYPE_WORDS:  # "which country at war": a type and its traits
         return []
     proper = {stem(w) for w in words(question) if w[:1].isupper()}  # names are context, not the thing asked for
     terms = [t for t in content_terms(m.group(1)) if t not in _TYPE_WORDS and t not in proper]
     last = m.group(1).split()[-1]
     base = last[:-3] + "y" if last.endswith("ies") else last.removesuffix("s")
-    if re.fullmatch(f"{_ENTITY_NOUNS}|{_PLACE_NOUNS}|government|people|person", base):
+    if re.fullmatch(f"{_ENTITY_NOUNS}|{_PLACE_NOUNS}|government|people|person|leader|politician|figure", base):
         return []  # "which government body": an answer type, met by any named body
     return [] if any(t in ("role", "title", "job", "position") for t in terms) else terms
 
@@ -108,6 +140,11 @@ def focus_terms(question: str) -> list[str]:
 _WHO_IS = re.compile(r"^(?:and |so |but )?who(?: is|'s| was| are| were) (?:the )?(.+?)[?.!]*$")
 
 
+_ROLE_END = re.compile(
+    r"\b(?:to|of|for|in|at|from|on|with|as|who|that|which|whom|across|opposite|against|during|before|after|by"
+    r"|under|between|when|while)\b"
+)
+_RELATIVES = {"predecessor", "successor"}
 _GENERIC_HEADS = {"official", "officials", "person", "people", "man", "woman", "individual", "figure", "one", "name"}
 
 
@@ -116,8 +153,10 @@ def role_head(question: str) -> str | None:
     match = _WHO_IS.match(fold(question).strip())
     if not match:
         return None
-    phrase = re.split(r"\b(?:to|of|for|in|at|from|on|with|as|who|that|which|whom)\b", match.group(1))[0]
+    phrase = _ROLE_END.split(match.group(1))[0]
     heads = [w for w in words(phrase) if w.isalpha() and w not in STOPWORDS and len(w) >= 3]
+    if heads and heads[-1] in _RELATIVES and (role := re.search(r"\bas (?:the )?(.+)$", match.group(1))):
+        return role_head(f"who is {role.group(1)}")  # "who was X's predecessor as ambassador": the role is ambassador
     if not heads or heads[-1].endswith(("ing", "ed")) or heads[-1] in _GENERIC_HEADS:  # a verb, or just "a person"
         return None
     return heads[-1]
@@ -128,6 +167,18 @@ DESCRIPTOR = re.compile(
     r"|organi[sz]ation|agency|company|newspaper|outlet|official|politician|diplomat|leader|body)\b",
     re.I,
 )
+
+
+_TITLE = re.compile(
+    r"\b(?:(?:official|formal|full|exact|job|government) )?(?:title|position|post|job|rank)s?\b"
+    r"(?! of (?:the )?(?:article|story|piece|report))"
+)
+
+
+def asks_title(question: str) -> bool:
+    """A "what is X's title / position / post" question: the answer is a role."""
+    q = fold(question)
+    return bool(re.match(r"^(?:[^,?]*, )?(?:and |so |but )?(?:what|which|tell me)\b", q)) and bool(_TITLE.search(q))
 
 
 def without_descriptor(question: str) -> str:

@@ -32,7 +32,9 @@ def markdown(data: dict) -> str:
     lines = [f"# Evaluation report — generator `{data['generator']}`, {data['questions']} questions", ""]
     lines += ["| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in data["headline"].items()]
-    lines += ["", f"Citation support judged by {data['judge']}.", "", "## By category", ""]
+    judge = data["judge"]
+    lines += ["", f"Citation support judged by **{judge['name']}**: {judge['description']}.", ""]
+    lines += ["## By category", ""]
     lines += ["| category | n | pass rate | citation recall |", "|---|---|---|---|"]
     for name, row in data["by_category"].items():
         lines.append(f"| {name} | {row['n']} | {row['pass_rate']} | {row['citation_recall']} |")
@@ -55,17 +57,21 @@ def chart(data: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(data["by_category"])
-    passed = [data["by_category"][n]["pass_rate"] for n in names]
-    recall = [data["by_category"][n]["citation_recall"] for n in names]
-    fig, ax = plt.subplots(figsize=(max(6, len(names) * 1.2), 4))
+    rows = data["by_category"]
+    names = list(rows)
+    fig, ax = plt.subplots(figsize=(max(6, len(names) * 1.2), 4.5), layout="constrained")
     xs = range(len(names))
-    ax.bar([x - 0.2 for x in xs], passed, width=0.4, label="pass rate (answered with citation / abstained)")
-    ax.bar([x + 0.2 for x in xs], recall, width=0.4, label="citation recall")
-    ax.set_xticks(list(xs), names, rotation=20)
-    ax.set_ylim(0, 1.05)
-    ax.set_title(f"Seed evaluation by category — generator {data['generator']}")
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    series = (
+        ("pass rate (answered with citation / abstained)", "pass_rate", -0.2),
+        ("citation recall", "citation_recall", 0.2),
+    )
+    for label, key, shift in series:
+        bars = ax.bar([x + shift for x in xs], [rows[n][key] for n in names], width=0.4, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    ax.set_xticks(list(xs), [f"{n}\n(n={rows[n]['n']})" for n in names])
+    ax.set_ylim(0, 1.12)
+    ax.set_title(f"Evaluation by category — generator {data['generator']}")
+    # below the axes, so it never covers a bar
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -19,6 +19,7 @@ from assistant.ingest import Ingestor, IngestReport
 from assistant.lexical import LexicalIndex
 from assistant.models import Answer, Citation, Hit
 from assistant.protocols import Generator
+from assistant.question import fix_question_words
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retriever import HybridRetriever
 from assistant.settings import Settings, load_settings
@@ -148,8 +149,9 @@ class Assistant:
                 yield piece
         except AssistantError as exc:
             log.warning("generator %s failed: %s", gen.name, exc)
-            failure = f"{exc}; showing quoted evidence instead."
+            draft, failure = "", f"{exc}; showing quoted evidence instead."  # a partial draft is not shown
         timings["generate"] = _ms(t)
+        base.tokens = data.completion_tokens
         t = time.perf_counter()
         verdict = verify(draft, data, evidence, self.embedder, self.settings.verify, number_of)
         timings["verify"] = _ms(t)
@@ -160,7 +162,7 @@ class Assistant:
     def evidence(self, standalone: str, timings: dict[str, float] | None = None) -> tuple[list[Hit], str, Evidence]:
         """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
         hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
-        cased = recase(standalone, [hit.chunk.text for hit in hits])  # "did lavrov ..." names Lavrov
+        cased = recase(fix_question_words(standalone), [hit.chunk.text for hit in hits])  # "did lavrov" names Lavrov
         return hits, cased, gather(cased, hits, self.embedder)
 
     def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:

@@ -54,7 +54,7 @@ class VerifySettings(BaseModel):
     """Thresholds for verification and abstention (calibrated by bench/calibrate.py)."""
 
     # minimum answerability score of the best evidence sentence; below it the assistant abstains
-    abstain_threshold: float = 0.50
+    abstain_threshold: float = 0.42
     # minimum cosine similarity between an answer sentence and its cited passage sentence
     support_threshold: float = 0.55
     # minimum share of an answer sentence's content words found in the cited passage

@@ -190,13 +190,22 @@ _NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n't
 
 ORDINALS = "first second third fourth fifth last final next previous".split()
 _SAME_ORDINAL = {"previous": "last", "prior": "last", "preceding": "last"}
+_RELATIVE_ORDINALS = {"last", "next", "final"}
 
 
 def contrast(question: str, sentence: str) -> bool:
-    """The sentence states a different ordinal than the one asked about ('third' asked, 'second' stated)."""
+    """The sentence states a different ordinal than the one asked about ('third' asked, 'second' stated).
+
+    Counted ordinals (first, second) are compared with counted ones, relative ones (last, next) with relative ones:
+    "the previous meeting" is not contradicted by "the second round".
+    """
     asked = {_SAME_ORDINAL.get(w, w) for w in words(fold(question))} & set(ORDINALS)
     stated = {_SAME_ORDINAL.get(w, w) for w in words(fold(sentence))} & set(ORDINALS)
-    return bool(asked) and not asked & stated and bool(stated)
+    for kind in (asked - _RELATIVE_ORDINALS, asked & _RELATIVE_ORDINALS):
+        others = stated & _RELATIVE_ORDINALS if kind <= _RELATIVE_ORDINALS else stated - _RELATIVE_ORDINALS
+        if kind and others and not kind & others:
+            return True
+    return False
 
 
 _IDIOMS = re.compile(
@@ -296,7 +305,10 @@ def slots(tokens: Sequence[str], i: int, max_skip: int = 2) -> tuple[set[str], s
 
 
 def _clash(a: set[str], b: set[str]) -> bool:
-    """Both slots are filled and share no name."""
+    """Both slots are filled and share no name; a country is compared only with a country."""
+    places_a, places_b = {x for x in a if x in ALIAS_GROUP}, {y for y in b if y in ALIAS_GROUP}
+    if bool(places_a) != bool(places_b):  # "Washington's spokesperson" vs "State Department spokeswoman"
+        return False
     return bool(a) and bool(b) and not any(terms_match(x, y) for x in a for y in b)
 
 
@@ -358,6 +370,8 @@ def recase(question: str, texts: Sequence[str]) -> str:
         w = m.group(0)
         key = stem(w)
         if not w[:1].islower() or fold(w) in STOPWORDS or any(terms_match(key, low) for low in lower):
+            return w
+        if key in ROLE_NOUNS or fold(w) in ROLE_NOUNS:  # "President Trump" titles a name; "president" is no name
             return w
         known = key in ALIAS_GROUP or any(terms_match(key, c) for c in capital)  # countries are always names
         return w[:1].upper() + w[1:] if known else w

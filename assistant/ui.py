@@ -33,6 +33,10 @@ HEADER = (
     "Every sentence cites the passage it rests on and is checked against it; when the documents don't say, "
     "you are told so.</p></header>"
 )
+UPLOAD_HINT = (
+    '<p class="upload-hint"><strong>Add documents</strong>: .txt, .md, .html or .pdf, several at once; '
+    "each is indexed right away.</p>"
+)
 PLACEHOLDER = (
     "**Ask a question about your documents.**<br>Pick an example or type below and press Enter. "
     "Markers like [1] open the exact passage an answer rests on."
@@ -94,7 +98,9 @@ if (!AD.ready) {
   }, true);
 }
 """
-JS_SOURCES = JS_COMMON + r"""
+JS_SOURCES = (
+    JS_COMMON
+    + r"""
 watch('value', () => element.querySelectorAll('.passage').forEach(AD.toMark));
 element.addEventListener('click', async (e) => {
   const b = e.target instanceof Element && e.target.closest('.view-doc');
@@ -103,7 +109,10 @@ element.addEventListener('click', async (e) => {
   AD.openViewer(await server.view_document({source: d.source, start: Number(d.start), end: Number(d.end)}));
 });
 """
-JS_DOCS = JS_COMMON + r"""
+)
+JS_DOCS = (
+    JS_COMMON
+    + r"""
 element.addEventListener('click', async (e) => {
   const t = e.target instanceof Element ? e.target : null;
   const rm = t && t.closest('.doc-remove');
@@ -112,6 +121,7 @@ element.addEventListener('click', async (e) => {
   if (v) AD.openViewer(await server.view_document({source: v.dataset.source, start: -1, end: -1}));
 });
 """
+)
 
 
 @dataclass
@@ -172,7 +182,7 @@ def document_rows(assistant: Assistant) -> list[dict[str, Any]]:
 
 def examples(rows: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Chatbot example messages built from the indexed documents' titles."""
-    pairs = r.example_questions([str(row.get("title", "")) for row in rows])
+    pairs = r.example_questions(rows)
     return [{"text": question, "display_text": label} for question, label in pairs]
 
 
@@ -262,17 +272,32 @@ def _chat_column(assistant: Assistant, rows: list[dict[str, Any]]) -> dict[str, 
     """Conversation, question box and controls."""
     with gr.Column(scale=3, min_width=340, elem_id="chat-col"):
         chat = gr.Chatbot(
-            elem_id="chat", show_label=False, height="64vh", render_markdown=False, latex_delimiters=[],
-            buttons=[], feedback_options=None, placeholder=PLACEHOLDER, examples=examples(rows) or None,
+            elem_id="chat",
+            show_label=False,
+            height="64vh",
+            render_markdown=False,
+            latex_delimiters=[],
+            buttons=[],
+            feedback_options=None,
+            placeholder=PLACEHOLDER,
+            examples=examples(rows) or None,
         )
         box = gr.Textbox(
-            elem_id="question", show_label=False, placeholder="Ask a question about your documents…",
-            autofocus=True, submit_btn="Ask", max_length=assistant.settings.max_question_chars,
+            elem_id="question",
+            show_label=False,
+            placeholder="Ask a question about your documents…",
+            autofocus=True,
+            submit_btn="Ask",
+            max_length=assistant.settings.max_question_chars,
         )
         with gr.Row(elem_id="controls"):
             gen = gr.Dropdown(
-                GENERATORS.names(), value=assistant.settings.generator, label="Answer with",
-                elem_id="generator", scale=2, min_width=150,
+                GENERATORS.names(),
+                value=assistant.settings.generator,
+                label="Answer with",
+                elem_id="generator",
+                scale=2,
+                min_width=150,
             )
             new = gr.Button("New conversation", elem_id="new-chat", scale=1, min_width=150)
     return {"chat": chat, "box": box, "gen": gen, "new": new}
@@ -285,9 +310,14 @@ def _side_column(view_document: Callable[[dict[str, Any]], str], rows: list[dict
             r.render_panel([]), elem_id="sources-panel", js_on_load=JS_SOURCES, server_functions=[view_document]
         )
         with gr.Accordion("Documents", open=True, elem_id="docs"):
+            gr.HTML(UPLOAD_HINT, elem_id="upload-hint", js_on_load=None)  # a File label would cover the drop icon
             files = gr.File(
-                file_count="multiple", file_types=list(UPLOAD_TYPES), elem_id="upload", height=150,
-                label="Add documents (.txt .md .html .pdf) — indexed right away",
+                file_count="multiple",
+                file_types=list(UPLOAD_TYPES),
+                elem_id="upload",
+                height=150,
+                label="Add documents",
+                show_label=False,
             )
             status = gr.HTML("", elem_id="upload-status", js_on_load=None)
             docs = gr.HTML(
@@ -306,19 +336,33 @@ def _wire_chat(assistant: Assistant, ui: dict[str, Any]) -> None:
             return
         first = True
         for chat_value, panel, new_state in respond(assistant, message, chat, state, generator):
-            yield (chat_value, gr.skip() if panel is None else panel,
-                   gr.skip() if new_state is None else new_state, "" if first else gr.skip())
+            yield (
+                chat_value,
+                gr.skip() if panel is None else panel,
+                gr.skip() if new_state is None else new_state,
+                "" if first else gr.skip(),
+            )
             first = False
 
     def reset() -> tuple[Any, ...]:
         """A fresh conversation, with examples from the documents indexed now."""
-        return gr.Chatbot(value=[], examples=examples(document_rows(assistant)) or None), r.render_panel([]), \
-            ChatState(), ""
+        return (
+            gr.Chatbot(value=[], examples=examples(document_rows(assistant)) or None),
+            r.render_panel([]),
+            ChatState(),
+            "",
+        )
 
     outputs = [ui["chat"], ui["sources"], ui["state"], ui["box"]]
-    event = {"fn": chat_turn, "inputs": [ui["box"], ui["chat"], ui["state"], ui["gen"]], "outputs": outputs,
-             "show_progress": "hidden", "concurrency_id": SERIAL, "concurrency_limit": 1,
-             "api_visibility": "private"}
+    event = {
+        "fn": chat_turn,
+        "inputs": [ui["box"], ui["chat"], ui["state"], ui["gen"]],
+        "outputs": outputs,
+        "show_progress": "hidden",
+        "concurrency_id": SERIAL,
+        "concurrency_limit": 1,
+        "api_visibility": "private",
+    }
     typed = ui["box"].submit(trigger_mode="once", **event)
     pick = ui["chat"].example_select(_example_text, None, ui["box"], api_visibility="private")
     running = [typed, pick.then(**event)]  # a new conversation stops an answer still streaming
@@ -354,8 +398,9 @@ def _wire_documents(assistant: Assistant, ui: dict[str, Any]) -> None:
         return (r.render_status([message], "ok"), *refreshed())
 
     serial = {"concurrency_id": SERIAL, "concurrency_limit": 1, "api_visibility": "private"}
-    ui["files"].upload(upload, ui["files"], [ui["status"], ui["docs"], ui["chat"], ui["files"]],
-                       show_progress="hidden", **serial)
+    ui["files"].upload(
+        upload, ui["files"], [ui["status"], ui["docs"], ui["chat"], ui["files"]], show_progress="hidden", **serial
+    )
     ui["docs"].remove_doc(remove, None, [ui["status"], ui["docs"], ui["chat"]], **serial)
     ui["app"].load(refreshed, None, [ui["docs"], ui["chat"]], show_progress="hidden", api_visibility="private")
 

@@ -146,7 +146,7 @@ def _notes(answer: Answer) -> str:
 def _cite_list(answer: Answer, turn: int) -> str:
     """The short 'Sources' list under an answer: chip, title and file."""
     items = "".join(
-        f"<li>{chip(turn, c.id)} {esc(c.chunk.title or where(c.chunk))} <span class=\"file\">— "
+        f'<li>{chip(turn, c.id)} {esc(c.chunk.title or where(c.chunk))} <span class="file">— '
         f"{esc(where(c.chunk))}</span></li>"
         for c in answer.citations
     )
@@ -198,7 +198,7 @@ def _closest(answer: Answer, limit: int = 3) -> str:
     if not hits:
         return ""
     items = "".join(
-        f"<li><strong>{esc(h.chunk.title or where(h.chunk))}</strong> <span class=\"file\">{esc(where(h.chunk))}"
+        f'<li><strong>{esc(h.chunk.title or where(h.chunk))}</strong> <span class="file">{esc(where(h.chunk))}'
         f'</span><blockquote class="passage">{esc(tidy(h.chunk.text))}</blockquote></li>'
         for h in hits
     )
@@ -207,7 +207,7 @@ def _closest(answer: Answer, limit: int = 3) -> str:
 
 def render_sources(answer: Answer, turn: int) -> str:
     """The sources section of one answer (one per chat turn; the panel shows the latest)."""
-    head = f'<h3>Answer {turn}: “{esc(answer.question)}”</h3>'
+    head = f"<h3>Answer {turn}: “{esc(answer.question)}”</h3>"
     if answer.abstained:
         body = '<p class="empty">No passage answers this question, so nothing is cited.</p>' + _closest(answer)
     else:
@@ -225,12 +225,14 @@ def render_panel(sections: Sequence[str]) -> str:
     if not sections:
         return (
             '<div class="panel-empty"><h3>Sources</h3><p>Each answer lists the passages it rests on here. '
-            "Click a <span class=\"cite\">[1]</span> marker in an answer to jump to its passage.</p></div>"
+            'Click a <span class="cite">[1]</span> marker in an answer to jump to its passage.</p></div>'
         )
     latest = len(sections) - 1
-    shown = [s if i == latest else s.replace('<section class="turn"', '<section hidden class="turn"', 1)
-             for i, s in enumerate(sections)]
-    return "<h2 class=\"panel-title\">Sources</h2>" + "".join(shown)
+    shown = [
+        s if i == latest else s.replace('<section class="turn"', '<section hidden class="turn"', 1)
+        for i, s in enumerate(sections)
+    ]
+    return '<h2 class="panel-title">Sources</h2>' + "".join(shown)
 
 
 def render_document(doc: dict[str, Any] | None, start: int = -1, end: int = -1) -> str:
@@ -268,8 +270,9 @@ def render_documents(docs: Sequence[dict[str, Any]]) -> str:
         meta = " · ".join(esc(x) for x in (doc.get("date"), name) if x)
         rows.append(
             f'<li><div class="doc-title">{esc(doc.get("title") or name)}</div><div class="meta">{meta}</div>'
-            f'<div class="doc-actions"><button type="button" class="doc-view" data-source="{esc(source)}">View'
-            f'</button><button type="button" class="doc-remove" data-source="{esc(source)}" '
+            f'<div class="doc-actions"><button type="button" class="doc-view" data-source="{esc(source)}" '
+            f'aria-label="View {esc(name)}">View</button>'
+            f'<button type="button" class="doc-remove" data-source="{esc(source)}" '
             f'aria-label="Remove {esc(name)}">Remove</button></div></li>'
         )
     count = f"{len(docs)} document{'s' if len(docs) != 1 else ''} indexed"
@@ -304,19 +307,24 @@ def plain_answer(answer: Answer) -> str:
         quote = c.chunk.text
         if c.quote_start is not None and c.quote_end is not None:
             quote = quote[max(0, c.quote_start - c.chunk.start) : max(0, c.quote_end - c.chunk.start)]
-        lines.append(f"[{c.id}] {c.chunk.title or where(c.chunk)} — {where(c.chunk)}: “{' '.join(quote.split())}”")
+        lines.append(
+            f"[{c.id}] {c.chunk.title or where(c.chunk)} — {where(c.chunk)}: “{' '.join(quote.split())}” "
+            f"(passage {c.chunk.source}[{c.chunk.start}:{c.chunk.end}])"
+        )
     return "\n".join(lines)
 
 
-EXAMPLE_TEMPLATES = ("Who is named in “{title}”?", "Where is “{title}” set?")
+EXAMPLE_ABOUT = "What is “{title}” about?"
+EXAMPLE_PUBLISHED = "When was the article “{title}” published?"  # answered from the document's date
 
 
-def example_questions(titles: Sequence[str], limit: int = 4) -> list[tuple[str, str]]:
-    """(question, short label) pairs from document titles: two for the first document, one for the others."""
-    titles = [t.strip() for t in titles if t and t.strip()]
+def example_questions(docs: Sequence[dict[str, Any]], limit: int = 4) -> list[tuple[str, str]]:
+    """(question, short label) pairs from document titles: what each is about, and when the first was published."""
+    titled = [doc for doc in docs if str(doc.get("title") or "").strip()]
     out: list[tuple[str, str]] = []
-    for i, title in enumerate(titles):
-        templates = EXAMPLE_TEMPLATES if i == 0 else EXAMPLE_TEMPLATES[:1]
+    for i, doc in enumerate(titled):
+        title = str(doc["title"]).strip()
+        templates = [EXAMPLE_ABOUT] + ([EXAMPLE_PUBLISHED] if i == 0 and str(doc.get("date") or "").strip() else [])
         out += [(t.format(title=title), t.format(title=shorten(title, 48))) for t in templates]
     return out[:limit]
 
@@ -365,7 +373,7 @@ mark { background: #fde047; color: #1c1917; padding: 0 .1em; border-radius: 2px;
 .tools { margin-top: .4rem; }
 .tools button, .view-doc, .doc-actions button, .close-viewer { font: inherit; font-size: .8rem; padding: .25rem .7rem;
   border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); cursor: pointer;
-  background: var(--background-fill-primary); color: var(--body-text-color); }
+  background: var(--background-fill-primary); color: var(--body-text-color); margin: 0 !important; }
 .tools button:hover, .view-doc:hover, .doc-actions button:hover { border-color: var(--color-accent); }
 #sources-panel { position: sticky; top: .5rem; max-height: calc(100vh - 1rem); overflow-y: auto; padding: 0 .25rem; }
 #sources-panel h2, .panel-empty h3 { font-size: 1rem; margin: .2rem 0 .4rem; }
@@ -385,16 +393,22 @@ mark { background: #fde047; color: #1c1917; padding: 0 .1em; border-radius: 2px;
 .viewer-head { position: sticky; top: 0; display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center;
   padding: .6rem 1rem; background: var(--background-fill-secondary);
   border-bottom: 1px solid var(--border-color-primary); }
-.viewer-head .close-viewer { margin-left: auto; }
+.viewer-head .close-viewer { margin-left: auto !important; }
 .viewer-body { padding: .8rem 1rem 1.2rem; white-space: pre-line; line-height: 1.6; overflow-wrap: anywhere; }
 .doc-count { font-size: .85rem; margin: .3rem 0; }
 .doc-list li { padding: .45rem 0; border-top: 1px solid var(--border-color-primary); }
 .doc-title { font-weight: 600; font-size: .9rem; overflow-wrap: anywhere; }
-.doc-actions { display: flex; gap: .4rem; margin-top: .25rem; }
+.doc-actions { display: flex; align-items: center; gap: .4rem; margin-top: .25rem; }
 .status { list-style: none; padding: .4rem .6rem; margin: .4rem 0; border-radius: var(--radius-md); font-size: .85rem;
   background: var(--background-fill-secondary); overflow-wrap: anywhere; }
 .status.error { border-left: 3px solid #ef4444; } .status.ok { border-left: 3px solid #22c55e; }
-#upload-status progress { width: 100%; }
+#upload-status progress { width: 100%; height: .5rem; appearance: none; border: 0; border-radius: 999px;
+  overflow: hidden; background: var(--border-color-primary); }
+#upload-status progress::-webkit-progress-bar { background: var(--border-color-primary); }
+#upload-status progress::-webkit-progress-value { background: var(--color-accent); }
+#upload-status progress::-moz-progress-bar { background: var(--color-accent); }
+.upload-hint { font-size: .85rem; margin: 0 0 .4rem; color: var(--body-text-color-subdued); }
+.upload-hint strong { color: var(--body-text-color); }
 @media (max-width: 720px) {
   .gradio-container { padding: 0 .4rem !important; } #app-head p { font-size: .82rem; }
   #sources-panel { position: static; max-height: none; } .src.active .back-to-chat { display: block; }

@@ -15,12 +15,14 @@ GOOD = "Alexander Darchiyev will lead the Russian delegation."
 
 @dataclass
 class Step:
-    """One scripted response: status, body, headers, or a hang of `hang` seconds."""
+    """One scripted response: status, body (default: `text` as a completion), headers, a hang, or a cut stream."""
 
     status: int = 200
+    text: str = GOOD
     body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    hang: float = 0.0
+    hang: float = 0.0  # seconds to wait before not answering at all
+    cut: int = 0  # with streaming: send only this many events, then drop the connection
 
 
 def completion(text: str, stream: bool) -> str:
@@ -28,15 +30,23 @@ def completion(text: str, stream: bool) -> str:
     if not stream:
         return json.dumps(
             {
-                "id": "c1", "object": "chat.completion", "created": 0, "model": "m",
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
             }
         )
     events = []
     for i, word in enumerate(text.split(" ")):
         delta = {"content": word if i == 0 else " " + word}
-        chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        chunk = {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+        }
         events.append(f"data: {json.dumps(chunk)}\n\n")
     return "".join(events) + "data: [DONE]\n\n"
 
@@ -78,7 +88,7 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 time.sleep(step.hang)
                 return
             stream = bool(request.get("stream"))
-            body = (step.body if step.body is not None else completion(GOOD, stream)).encode()
+            body = (step.body if step.body is not None else completion(step.text, stream)).encode()
             self.send_response(step.status)
             kind = "text/event-stream" if stream and step.status == 200 and step.body is None else "application/json"
             self.send_header("Content-Type", kind)
@@ -86,6 +96,8 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if step.cut:  # promise the whole body, send the first events, then drop the connection
+                body = b"".join(part + b"\n\n" for part in body.split(b"\n\n")[: step.cut])
             self.wfile.write(body)
 
     return Handler

@@ -122,3 +122,45 @@ def test_role_holders_places_and_previous() -> None:
     assert type_satisfied("place", "In which country did they meet?", met)
     assert not contrast("Where was their previous meeting?", "They last met in Istanbul.")
     assert polarity("Did their previous meeting take place in Istanbul?", "They last met in Istanbul.") == "Yes"
+
+
+def test_relatives_titles_outcomes_and_countries() -> None:
+    from assistant.evidence import gives_title, name_coverage, type_satisfied
+    from assistant.question import asks_title, focus_terms
+    from assistant.text import contrast, recase
+
+    assert role_head("Who was Darchiyev's predecessor as Russia's ambassador to the U.S.?") == "ambassador"
+    assert role_head("And who was America's chief diplomat across the table from him?") == "diplomat"
+    assert asks_title("What is Sonata Coulter's official title?")
+    assert not asks_title("What is the title of the article?") and not asks_title("Who holds the post?")
+    coulter = "U.S. Deputy Assistant Secretary of State Sonata Coulter will lead the delegation."
+    assert gives_title("What is Sonata Coulter's official title?", coulter)
+    assert not gives_title("What is Sonata Coulter's official title?", "Coulter met Darchiyev in Istanbul.")
+    assert focus_terms("what was agreed at the Feb. 27 meeting?") == ["agre"]
+    assert focus_terms("Which country at war was excluded from the agenda?") == []  # a type and its traits
+    ukraine = '"Ukraine is not — absolutely not — on the agenda," spokeswoman Tammy Bruce said.'
+    assert type_satisfied("place", "Which country at war was excluded, per Washington's spokeswoman?", ukraine)
+    assert not type_satisfied("place", "Which country did the U.S. spokeswoman mention?", "The U.S. said so.")
+    assert not role_conflict("What did Washington's spokesperson say?", "State Department spokeswoman Tammy Bruce")
+    assert not contrast("Did their previous meeting take place in Istanbul?", "The second round is Thursday.")
+    assert contrast("Is this the first round?", "It will be the second round.")
+    assert recase("what did the president say", ["U.S. President Donald Trump spoke."]) == "what did the president say"
+    office = ["Trump has pushed to reset relations since taking office in January."]
+    assert name_coverage("In which month did the president begin his term in the White House?", office) == 1.0
+
+
+def test_speakers_typos_places_and_outcomes() -> None:
+    from assistant.evidence import speaks, type_satisfied
+    from assistant.question import answer_type, fix_question_words, focus_terms
+
+    peskov = '"Our side will be represented by the Foreign Ministry," Kremlin spokesman Dmitry Peskov told reporters.'
+    assert speaks("Peskov", [peskov, ""])
+    invaded = "The talks came after Lavrov and Rubio met, the first meeting since Russia invaded Ukraine in 2022."
+    assert not speaks("Ukraine's government", [invaded, ""])  # named, but not saying anything
+    assert speaks("Tammy Bruce", ['"Not on the agenda," she added.', "Spokeswoman Tammy Bruce told reporters."])
+    assert fix_question_words("wich venue in istanbul hosts the talks?") == "which venue in istanbul hosts the talks?"
+    assert answer_type(fix_question_words("Wich city hosts the talks?")) == "place"
+    assert focus_terms("What was actually agreed at the meeting?") == ["agre"]
+    envoy = "Russia's ambassador to the United States, Alexander Darchiyev, will lead the delegation."
+    assert not type_satisfied("place", "In what city are the teams from Washington convening?", envoy)
+    assert type_satisfied("place", "In what city are the teams convening?", "The talks take place in Istanbul.")

@@ -1,10 +1,11 @@
 """Metric code on hand-made cases with known scores."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from assistant.evaluate import compare
+from assistant.evaluate import Outcome, Report, compare
 from assistant.metrics import (
     citation_score,
     cited_sentences,
@@ -13,6 +14,7 @@ from assistant.metrics import (
     evidence_recall,
     token_f1,
 )
+from assistant.models import Answer
 
 
 def word_judge(claim: str, passages: Sequence[str]) -> bool:
@@ -86,3 +88,38 @@ def test_compare_flags_drops_beyond_tolerance() -> None:
     drops = compare({**base, "accuracy": 0.5, "wrong_abstain_rate": 0.4}, base, 0.05)
     assert len(drops) == 2 and drops[0].startswith("accuracy") and drops[1].startswith("wrong_abstain_rate")
     assert compare({**base, "latency_p50_s": 9.0}, base, 0.05) == []  # latency is reported, not gated
+
+
+def _outcome(
+    unanswerable: bool, answer: str, abstained: bool, seconds: float, rank: int | None = None, **extra: Any
+) -> Outcome:
+    """A hand-made outcome: the answer text, whether it abstained, its latency and the evidence rank."""
+    item = {"question": "q", "answers": ["Istanbul"], "unanswerable": unanswerable}
+    reply = Answer(question="q", answer=answer, abstained=abstained, **extra)
+    return Outcome(item, reply, seconds, rank=rank, recall=1.0 if rank else 0.0)
+
+
+def test_headline_known_values() -> None:
+    outcomes = [
+        _outcome(False, "In Istanbul [1].", False, 1.0, 1, tokens=20, timings_ms={"generate": 1000.0}),
+        _outcome(False, "Istanbul [1].", False, 2.0, 2, tokens=15, timings_ms={"generate": 500.0}),
+        _outcome(False, "In Paris [1].", False, 3.0, None),  # wrong; the generator reported no tokens
+        _outcome(False, "The documents don't say.", True, 4.0, 4),  # wrongly abstained
+        _outcome(True, "The documents don't say.", True, 5.0),  # rightly abstained
+        _outcome(True, "In Ankara [1].", False, 10.0),  # should have abstained
+    ]
+    head = Report(outcomes, "fake").headline()
+    assert head["accuracy"] == 0.5  # 2 of 4 answerable
+    assert head["abstain_precision"] == 0.5  # 2 abstentions, 1 on an unanswerable question
+    assert head["abstain_recall"] == 0.5  # 1 of 2 unanswerable
+    assert head["wrong_abstain_rate"] == 0.25  # 1 of 4 answerable
+    assert head["recall_at_k"] == 0.75
+    assert head["mrr"] == pytest.approx((1 + 1 / 2 + 0 + 1 / 4) / 4, abs=1e-3)
+    assert (head["latency_p50_s"], head["latency_p95_s"]) == (3.0, 10.0)  # nearest rank of [1, 2, 3, 4, 5, 10]
+    assert head["tokens_per_s"] == 25.0  # median of 20/s and 30/s; answers without tokens left out
+    assert compare({**head, "tokens_per_s": 1.0}, head, 0.05) == []  # throughput is reported, not gated
+
+
+def test_headline_without_token_counts_has_no_rate() -> None:
+    head = Report([_outcome(False, "Istanbul [1].", False, 1.0, 1)], "extractive").headline()
+    assert "tokens_per_s" not in head and head["accuracy"] == 1.0

@@ -59,6 +59,26 @@ def test_failing_generator_falls_back_to_quotes(assistant: Assistant) -> None:
     assert "showing quoted evidence" in answer.notes[0]
 
 
+class _BreaksMidway:
+    name = "breaks"
+
+    def stream(self, data: object) -> Iterator[str]:
+        yield from ["Alexander Darchiyev", " will lead", " the Russian delegation [1]."]
+        raise GeneratorError("The language model at http://127.0.0.1:1/v1 stopped mid-answer")
+
+
+def test_generator_failing_mid_stream_shows_quotes_not_the_partial_draft(assistant: Assistant) -> None:
+    question = "Who will lead their respective delegations?"
+    assistant._generators["breaks"] = _BreaksMidway()
+    pieces = list(assistant.ask_stream(question, generator="breaks"))
+    answer = pieces[-1]
+    assert "".join(pieces[:-1]) == "Alexander Darchiyev will lead the Russian delegation [1]."
+    assert answer.notes[0].endswith("stopped mid-answer; showing quoted evidence instead.")
+    assert answer.draft == "" and answer.answer.endswith(" [1]") and "the Russian delegation" not in answer.answer
+    quote = answer.answer.removesuffix(" [1]")  # the best evidence sentence, verbatim
+    assert quote in " ".join(answer.citations[0].chunk.text.split())
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x07"])
 def test_empty_questions_are_refused(assistant: Assistant, question: str) -> None:
     with pytest.raises(QuestionError):

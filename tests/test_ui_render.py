@@ -16,8 +16,15 @@ EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)"> ${1+1} {{value}}
 def _citation(quote: str = "The ambassador Alexander Darchiyev will lead.", cid: int = 1, **chunk: object) -> Citation:
     """A citation of DOC whose quote is the given sentence."""
     start = DOC.index("The ambassador")
-    fields: dict = {"id": "c1", "source": "docs/report.txt", "text": DOC[start:], "start": start, "end": len(DOC),
-                    "title": "Embassy talks", "date": "April 08, 2025"}
+    fields: dict = {
+        "id": "c1",
+        "source": "docs/report.txt",
+        "text": DOC[start:],
+        "start": start,
+        "end": len(DOC),
+        "title": "Embassy talks",
+        "date": "April 08, 2025",
+    }
     fields.update(chunk)
     q = DOC.index(quote)
     return Citation(id=cid, chunk=Chunk(**fields), score=0.9, quote_start=q, quote_end=q + len(quote))
@@ -50,11 +57,19 @@ def test_model_and_document_text_is_escaped_everywhere() -> None:
     citation = Citation(id=1, chunk=Chunk(id="c", **evil_chunk), score=0.5, quote_start=0, quote_end=8)
     answer = _answer(answer=f"{EVIL} [1]", draft=EVIL, notes=[EVIL], citations=[citation], question=EVIL)
     doc = {"source": "x/<b>.md", "title": EVIL, "text": EVIL, "date": EVIL}
-    html = "".join([
-        r.render_answer(answer, 1), r.render_sources(answer, 1), r.render_user(EVIL), r.render_draft(EVIL),
-        r.render_error(EVIL), r.render_document(doc, 0, 8), r.render_documents([doc]), r.render_status([EVIL]),
-        r.render_abstained(_answer(abstained=True, answer=EVIL, citations=[])),
-    ])
+    html = "".join(
+        [
+            r.render_answer(answer, 1),
+            r.render_sources(answer, 1),
+            r.render_user(EVIL),
+            r.render_draft(EVIL),
+            r.render_error(EVIL),
+            r.render_document(doc, 0, 8),
+            r.render_documents([doc]),
+            r.render_status([EVIL]),
+            r.render_abstained(_answer(abstained=True, answer=EVIL, citations=[])),
+        ]
+    )
     assert "<script" not in html and "<img" not in html and "${" not in html and "{{" not in html
     assert 'onerror="' not in html and "<b>" not in html
 
@@ -96,8 +111,10 @@ def test_unknown_marker_stays_plain_text() -> None:
 
 
 def test_notes_and_changed_draft_are_marked() -> None:
-    answer = _answer(notes=["Removed a sentence the sources do not support: “Made up.”"],
-                     draft="Made up. Alexander Darchiyev will lead.")
+    answer = _answer(
+        notes=["Removed a sentence the sources do not support: “Made up.”"],
+        draft="Made up. Alexander Darchiyev will lead.",
+    )
     html = r.render_answer(answer, 1)
     assert 'class="ans edited"' in html and "What the checker changed (1)" in html
     assert "Removed a sentence" in html and "Show the unchecked draft" in html and "Made up." in html
@@ -135,6 +152,8 @@ def test_plain_answer_lists_sources_with_the_quote() -> None:
     text = r.plain_answer(_answer())
     assert text.startswith("Alexander Darchiyev will lead [1].") and "\nSources\n" in text
     assert "[1] Embassy talks — report.txt: “The ambassador Alexander Darchiyev will lead.”" in text
+    chunk = _answer().citations[0].chunk
+    assert text.endswith(f"(passage docs/report.txt[{chunk.start}:{chunk.end}])")
     assert r.plain_answer(_answer(abstained=True, answer="The documents don't say.")) == "The documents don't say."
 
 
@@ -149,9 +168,22 @@ def test_documents_list_and_examples_from_titles() -> None:
     html = r.render_documents([{"source": "up/a.md", "title": "Alpha", "date": ""}])
     assert "1 document indexed" in html and 'data-source="up/a.md"' in html and "Remove" in html
     assert "Nothing is indexed" in r.render_documents([])
-    pairs = r.example_questions(["Alpha report", "", "Beta " * 20])
-    assert pairs[0][0] == "Who is named in “Alpha report”?" and len(pairs) == 3
-    assert len(pairs[2][1]) < len(pairs[2][0])
+    assert 'aria-label="View a.md"' in html and 'aria-label="Remove a.md"' in html
+
+
+def test_examples_ask_what_each_document_is_about_and_when_the_first_was_published() -> None:
+    docs = [{"title": "Alpha report", "date": "April 08, 2025"}, {"title": ""}, {"title": "Beta " * 20, "date": ""}]
+    pairs = r.example_questions(docs)
+    assert [q for q, _ in pairs] == [
+        "What is “Alpha report” about?",
+        "When was the article “Alpha report” published?",
+        f"What is “{('Beta ' * 20).strip()}” about?",
+    ]
+    assert len(pairs[2][1]) < len(pairs[2][0]) and pairs[2][1].endswith("…” about?")
+    assert [q for q, _ in r.example_questions([{"title": "Undated notes", "date": ""}])] == [
+        "What is “Undated notes” about?"
+    ]
+    assert len(r.example_questions([{"title": f"Doc {i}", "date": "2025"} for i in range(9)])) == 4
 
 
 def test_upload_status_shows_progress_then_result() -> None:

@@ -6,7 +6,7 @@ import importlib.util
 import json
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +65,8 @@ class LlamaCppServer:
             raise GeneratorError(f"llama.cpp returned an error: {json.dumps(result)[:200]}")
         return result
 
-    def chat_stream(self, request: dict[str, Any]) -> Iterator[str]:
-        """Stream the content pieces of a chat completion."""
+    def chat_stream(self, request: dict[str, Any]) -> Generator[str, None, int]:
+        """Stream the content pieces of a chat completion; return the completion tokens produced."""
         pieces: queue.Queue[Any] = queue.Queue()
         done = object()
 
@@ -81,15 +81,19 @@ class LlamaCppServer:
             pieces.put(done)
 
         threading.Thread(target=run, daemon=True).start()
+        streamed, reported = 0, None
         while (item := pieces.get()) is not done:
             if isinstance(item, Exception):
                 raise GeneratorError(f"The local model failed ({item.__class__.__name__})") from item
             if isinstance(item, dict) and "error" in item:
                 raise GeneratorError(f"The local model reported an error: {str(item['error'])[:200]}")
+            reported = _completion_tokens(item) or reported
             for choice in item.get("choices", []) if isinstance(item, dict) else []:
                 text = (choice.get("delta") or {}).get("content")
                 if text:
+                    streamed += 1
                     yield text
+        return reported or streamed
 
 
 class LlamaCppGenerator:
@@ -126,4 +130,12 @@ class LlamaCppGenerator:
             "seed": 0,
             "repeat_penalty": 1.2,
         }
-        yield from server.chat_stream(request)
+        data.completion_tokens = yield from server.chat_stream(request)
+
+
+def _completion_tokens(chunk: Any) -> int | None:
+    """Completion tokens a stream chunk reports (OpenAI usage, or llama.cpp's own timings), if any."""
+    if not isinstance(chunk, dict):
+        return None
+    count = (chunk.get("usage") or {}).get("completion_tokens") or (chunk.get("timings") or {}).get("predicted_n")
+    return int(count) if isinstance(count, int | float) and count > 0 else None

@@ -57,16 +57,20 @@ class OpenAIGenerator:
         """Stream the answer; retry transient failures until the first token, then give up cleanly."""
         client, messages = self._client(), self.messages(data)
         for attempt in range(self.options.max_retries + 1):
-            produced = False
+            produced, reported = 0, None
             try:
                 if self.options.stream:
                     for chunk in client.stream(messages):
+                        reported = _output_tokens(chunk) or reported
                         text = chunk.content if isinstance(chunk.content, str) else ""
                         if text:
-                            produced = True
+                            produced += 1
                             yield text
+                    data.completion_tokens = reported or produced  # usage when the server sends it
                 else:
-                    yield str(client.invoke(messages).content)
+                    reply = client.invoke(messages)
+                    data.completion_tokens = _output_tokens(reply)
+                    yield str(reply.content)
                 return
             except Exception as exc:  # noqa: BLE001 - classified below, re-raised as GeneratorError
                 wait = self._retry_wait(exc, attempt)
@@ -109,9 +113,9 @@ class OpenAIGenerator:
         elif isinstance(exc, openai.NotFoundError):
             message = f"{where} has no model '{self.options.model}' (check setting openai.model)"
         elif isinstance(exc, openai.RateLimitError):
-            message = f"{where} kept answering 'too many requests'"
+            message = f"{where} kept answering 'too many requests' (try later, or raise setting openai.max_retries)"
         elif isinstance(exc, openai.APIStatusError):
-            message = f"{where} answered HTTP {exc.status_code}"
+            message = f"{where} answered HTTP {exc.status_code} (check the server at setting openai.base_url)"
         else:
             message = f"{where} sent a response that could not be read ({_kind(exc)})"
         return GeneratorError(self._redact(message))
@@ -121,6 +125,13 @@ class OpenAIGenerator:
         if self._api_key and self._api_key.get_secret_value():
             text = text.replace(self._api_key.get_secret_value(), "***")
         return text
+
+
+def _output_tokens(message: Any) -> int | None:
+    """Completion tokens from a message's usage metadata, when the server reported them."""
+    usage = getattr(message, "usage_metadata", None) or {}
+    count = usage.get("output_tokens")
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def _kind(exc: Exception) -> str:

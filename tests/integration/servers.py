@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+
+
+def cli_command(index_dir: Path, *args: str) -> list[str]:
+    """The command line that runs the assistant CLI on an index."""
+    return [sys.executable, "-m", "assistant.cli", "--index-dir", str(index_dir), *args]
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,12 @@ import pytest
 from openai import OpenAI
 
 from assistant.api import create_app
+from assistant.api_format import ChatMessage, split_conversation
 from assistant.service import Assistant
-from assistant.settings import ApiSettings, Settings
+from assistant.settings import ApiSettings, OpenAISettings, Settings
 from tests.conftest import ROOT, SEEDS
-from tests.integration.servers import free_port, serve_app
+from tests.fake_openai import Step, serve
+from tests.integration.servers import cli_command, free_port, serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +29,13 @@ TOKEN_ENV = "ASSISTANT_TEST_API_TOKEN"  # a name nobody sets, so the shared serv
 RUSSIAN = "Who leads the Russian delegation?"
 
 
-
 @pytest.fixture(scope="module")
 def extractive(real_index: Path) -> Assistant:
     """The real assistant whose default generator is extractive."""
     assert TOKEN_ENV not in os.environ
-    settings = Settings(index_dir=real_index, seeds_dir=SEEDS, generator="extractive",
-                        api=ApiSettings(token_env=TOKEN_ENV))
+    settings = Settings(
+        index_dir=real_index, seeds_dir=SEEDS, generator="extractive", api=ApiSettings(token_env=TOKEN_ENV)
+    )
     return Assistant(settings)
 
 
@@ -91,11 +92,14 @@ def test_streamed_answer_is_the_verified_text(client: OpenAI) -> None:
 
 def test_follow_up_uses_the_history(client: OpenAI) -> None:
     first = _ask(client, [{"role": "user", "content": RUSSIAN}]).choices[0].message.content
-    follow = _ask(client, [
-        {"role": "user", "content": RUSSIAN},
-        {"role": "assistant", "content": first},
-        {"role": "user", "content": "And the American one?"},
-    ])
+    follow = _ask(
+        client,
+        [
+            {"role": "user", "content": RUSSIAN},
+            {"role": "assistant", "content": first},
+            {"role": "user", "content": "And the American one?"},
+        ],
+    )
     assert "Coulter" in (follow.choices[0].message.content or "")
     alone = _ask(client, [{"role": "user", "content": "And the American one?"}]).choices[0].message.content
     assert "don't say" in (alone or "")  # without the history the follow-up cannot be answered
@@ -136,15 +140,115 @@ def test_health_reports_documents(base_url: str) -> None:
 
 
 def test_health_is_503_on_an_empty_index(tmp_path: Path) -> None:
-    settings = Settings(index_dir=tmp_path / "empty", generator="extractive", embedder="fake",
-                        api=ApiSettings(token_env=TOKEN_ENV))
+    settings = Settings(
+        index_dir=tmp_path / "empty", generator="extractive", embedder="fake", api=ApiSettings(token_env=TOKEN_ENV)
+    )
     empty = Assistant(settings)  # the fake embedder (tests/conftest.py): nothing to embed here anyway
     with serve_app(create_app(empty)) as url:
         response = httpx.get(f"{url}/health")
         assert response.status_code == 503 and response.json()["status"] == "unavailable"
-        ask = httpx.post(f"{url}/v1/chat/completions",
-                         json={"model": "assistant-extractive", "messages": [{"role": "user", "content": RUSSIAN}]})
+        ask = httpx.post(
+            f"{url}/v1/chat/completions",
+            json={"model": "assistant-extractive", "messages": [{"role": "user", "content": RUSSIAN}]},
+        )
         assert ask.status_code == 503 and ask.json()["error"]["code"] == "index_empty"
+
+
+def _openai_assistant(index: Path, base_url: str, **fields: Any) -> Assistant:
+    """The real assistant whose default generator is an OpenAI-compatible endpoint at base_url (on 127.0.0.1)."""
+    llm = OpenAISettings(
+        base_url=base_url, model="m", api_key_env="ASSISTANT_TEST_LLM_KEY", timeout_s=2.0, max_retries=0
+    )
+    return Assistant(
+        Settings(
+            index_dir=index,
+            seeds_dir=SEEDS,
+            generator="openai",
+            openai=llm,
+            api=ApiSettings(token_env=TOKEN_ENV),
+            **fields,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def dead_llm_url(real_index: Path) -> Iterator[str]:
+    """A server whose default generator points at a port on 127.0.0.1 where nothing listens."""
+    with serve_app(create_app(_openai_assistant(real_index, f"http://127.0.0.1:{free_port()}/v1"))) as url:
+        yield url
+
+
+def test_health_is_503_when_the_llm_is_unreachable(dead_llm_url: str) -> None:
+    response = httpx.get(f"{dead_llm_url}/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable" and body["documents"] >= 1
+    assert body["generator"]["name"] == "openai" and body["generator"]["status"].startswith("unreachable")
+
+
+def test_health_is_200_when_the_llm_is_reachable(real_index: Path) -> None:
+    with serve([Step()]) as (llm_url, _), serve_app(create_app(_openai_assistant(real_index, llm_url))) as url:
+        response = httpx.get(f"{url}/health")
+    assert response.status_code == 200
+    assert response.json()["generator"] == {"name": "openai", "status": "ok"}
+
+
+def test_failing_llm_gives_the_quoted_fallback_marked_as_such(dead_llm_url: str) -> None:
+    client = OpenAI(base_url=f"{dead_llm_url}/v1", api_key="unused", max_retries=0, timeout=300)
+    raw = client.chat.completions.with_raw_response.create(
+        model="assistant-openai", messages=[{"role": "user", "content": RUSSIAN}]
+    )
+    assert raw.status_code == 200 and raw.headers["x-assistant-fallback"] == "true"
+    message = raw.parse().choices[0].message
+    answer, _, rest = (message.content or "").partition("\n\nSources:\n")
+    assert "Darchiyev" in answer and "[1]" in answer
+    assert "\n\nNote: " in rest and "unreachable" in rest and "showing quoted evidence" in rest
+    extra = message.model_extra
+    assert extra["fallback"] is True and "unreachable" in extra["notes"][0]
+    assert any("Darchiyev" in c["text"] for c in extra["citations"])
+    streamed = list(
+        client.chat.completions.create(
+            model="assistant-openai", messages=[{"role": "user", "content": RUSSIAN}], stream=True
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in streamed) == message.content
+    final = streamed[-1].choices[0].delta.model_extra
+    assert final["fallback"] is True and final["notes"] == extra["notes"] and final["citations"] == extra["citations"]
+
+
+def test_history_drops_the_sources_and_note_of_a_fallback(dead_llm_url: str) -> None:
+    fallback = OpenAI(base_url=f"{dead_llm_url}/v1", api_key="unused", max_retries=0, timeout=300)
+    first = _ask(fallback, [{"role": "user", "content": RUSSIAN}], model="assistant-openai").choices[0].message.content
+    assert first and "\n\nNote: " in first
+    turns = [("user", RUSSIAN), ("assistant", first), ("user", "And the American one?")]
+    question, history = split_conversation([ChatMessage(role=r, content=c) for r, c in turns])
+    assert question == "And the American one?"
+    assert history[1]["content"] == first.split("\n\n")[0] and "Darchiyev" in history[1]["content"]
+
+
+def test_working_answer_is_not_marked_as_fallback(client: OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="assistant-extractive", messages=[{"role": "user", "content": RUSSIAN}]
+    )
+    assert raw.headers["x-assistant-fallback"] == "false"
+    message = raw.parse().choices[0].message
+    assert message.model_extra["fallback"] is False and "Note:" not in (message.content or "")
+
+
+def test_generator_that_cannot_be_built_is_503(real_index: Path, tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    broken = _openai_assistant(real_index, dead, prompts_dir=tmp_path / "no-prompts")  # the prompt files are missing
+    with serve_app(create_app(broken)) as url:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=300)
+        with pytest.raises(openai.InternalServerError) as caught:
+            _ask(client, [{"role": "user", "content": RUSSIAN}], model="assistant-openai")
+        with pytest.raises(openai.InternalServerError) as streamed:
+            client.chat.completions.create(
+                model="assistant-openai", messages=[{"role": "user", "content": RUSSIAN}], stream=True
+            )
+    for error in (caught.value, streamed.value):
+        assert error.status_code == 503 and error.code == "backend_unavailable"
+        assert error.type == "server_error" and "prompt file missing" in error.message
 
 
 def test_bearer_auth(extractive: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,9 +257,16 @@ def test_bearer_auth(extractive: Assistant, monkeypatch: pytest.MonkeyPatch) -> 
         for path in ("/health", "/v1/models"):
             missing = httpx.get(f"{url}{path}")
             assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
-        wrong = OpenAI(base_url=f"{url}/v1", api_key="wrong-token", max_retries=0)
-        with pytest.raises(openai.AuthenticationError):
-            _ask(wrong, [{"role": "user", "content": RUSSIAN}])
+        omitted = {"Authorization": openai.Omit()}  # the official client then sends no Authorization header
+        for key, headers in (("unused", omitted), ("wrong-token", {})):
+            refused = OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+            with pytest.raises(openai.AuthenticationError) as caught:
+                refused.chat.completions.create(
+                    model="assistant-extractive", messages=[{"role": "user", "content": RUSSIAN}], extra_headers=headers
+                )
+            assert caught.value.status_code == 401 and caught.value.code == "invalid_api_key"
+            assert caught.value.response.headers["www-authenticate"] == "Bearer"
+            assert "authorization" not in caught.value.request.headers or key == "wrong-token"
         right = OpenAI(base_url=f"{url}/v1", api_key="s3cret-token", max_retries=0, timeout=300)
         assert "assistant-local" in {m.id for m in right.models.list()}
         assert "Darchiyev" in (_ask(right, [{"role": "user", "content": RUSSIAN}]).choices[0].message.content or "")
@@ -167,8 +278,11 @@ def test_oversize_body_is_413(extractive: Assistant) -> None:
     app = create_app(extractive, ApiSettings(token_env=TOKEN_ENV, max_body_bytes=2000))
     body = json.dumps({"model": "assistant-extractive", "messages": [{"role": "user", "content": "x" * 3000}]})
     with serve_app(app) as url:
-        declared = httpx.post(f"{url}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
-        assert declared.status_code == 413 and declared.json()["error"]["code"] == "request_too_large"
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        with pytest.raises(openai.APIStatusError) as caught:
+            _ask(client, [{"role": "user", "content": "x" * 3000}])
+        assert caught.value.status_code == 413 and caught.value.code == "request_too_large"
+        assert "2000 bytes" in caught.value.message
 
         def chunked() -> Iterator[bytes]:  # no Content-Length: the server must count the bytes
             yield body[:1500].encode()
@@ -188,8 +302,10 @@ def test_unexpected_errors_are_a_plain_500(extractive: Assistant) -> None:
             raise RuntimeError("secret internals")
 
     with serve_app(create_app(Broken())) as url:
-        response = httpx.post(f"{url}/v1/chat/completions",
-                              json={"model": "assistant-extractive", "messages": [{"role": "user", "content": "Hi?"}]})
+        response = httpx.post(
+            f"{url}/v1/chat/completions",
+            json={"model": "assistant-extractive", "messages": [{"role": "user", "content": "Hi?"}]},
+        )
     assert response.status_code == 500
     assert response.json()["error"]["type"] == "server_error"
     assert "secret internals" not in response.text and "Traceback" not in response.text
@@ -205,8 +321,7 @@ def test_local_model_answers(client: OpenAI) -> None:
 def test_cli_serve(real_index: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_API_TOKEN"}
-    cmd = [sys.executable, "-m", "assistant.cli", "--index-dir", str(real_index), "serve", "--port", str(port),
-           "--llm", "extractive"]
+    cmd = cli_command(real_index, "serve", "--port", str(port), "--llm", "extractive")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline, health = time.monotonic() + 120, None

@@ -1,7 +1,8 @@
-"""The chat UI in a real (headless Debian) Chromium: streaming, citations, follow-ups, abstention, upload, mobile."""
+"""The chat UI in a real (headless Debian) Chromium: streaming, citations, follow-ups, examples, upload, layouts."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.ui import remove_document
 from tests.conftest import ROOT, SEEDS
 from tests.integration.servers import free_port
 
@@ -21,6 +23,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 ARTIFACTS = ROOT / "test-artifacts"
 FINAL = "#chat .ans:not(.pending):not(.drafting)"
 RUSSIAN = "Who leads the Russian delegation?"
+SEED_NAME = "000_7e4ab87e524eadcc.txt"
+EXAMPLES = "#chat button[aria-label^='Select example']"
+# Where the keyboard focus is: the nearest of these ids, the element's tag, and its accessible label.
+FOCUS_JS = """() => {
+  const e = document.activeElement;
+  const ids = ['question', 'generator', 'new-chat', 'upload', 'doc-list', 'docs', 'chat'];
+  const where = ids.find((id) => e.closest('#' + id)) || '';
+  const label = e.getAttribute('aria-label') || (e.innerText || '').trim().split('\\n')[0];
+  return `${where}:${e.tagName.toLowerCase()}:${label}`;
+}"""
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,20 +40,37 @@ pytestmark = [
 ]
 
 
-
 @pytest.fixture(scope="module")
-def app_url(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The UI on a copy of the seed index (uploads go there), default generator 'local'."""
+def served(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
+    """The UI on a copy of the seed index (uploads go there), default generator 'local'; its URL and assistant."""
     from assistant.ui import launch
 
     index = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(real_index, index)
     settings = Settings(index_dir=index, seeds_dir=SEEDS, ui_port=free_port())
-    app = launch(Assistant(settings), block=False)
+    assistant = Assistant(settings)
+    app = launch(assistant, block=False)
     try:
-        yield f"http://127.0.0.1:{settings.ui_port}/"
+        yield f"http://127.0.0.1:{settings.ui_port}/", assistant
     finally:
         app.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(served: tuple[str, Assistant]) -> str:
+    """The URL of the shared UI."""
+    return served[0]
+
+
+@pytest.fixture
+def uploads_removed(served: tuple[str, Assistant]) -> Iterator[None]:
+    """After the test, whatever it uploaded is out of the shared index, even when the test failed half-way."""
+    yield
+    assistant = served[1]
+    uploads = assistant.settings.uploads_dir.resolve()
+    for source in assistant.documents():
+        if Path(source).resolve().parent == uploads:
+            remove_document(assistant, source)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +85,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def _open(browser: Any, url: str, width: int = 1280, height: int = 860,
-          ready: str = "#question textarea") -> tuple[Any, Any, list[str], list[str]]:
+def _open(
+    browser: Any, url: str, width: int = 1280, height: int = 860, ready: str = "#question textarea"
+) -> tuple[Any, Any, list[str], list[str]]:
     """A fresh session, once `ready` shows; console errors and any non-loopback request are recorded (and blocked)."""
     context = browser.new_context(viewport={"width": width, "height": height})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
@@ -102,22 +132,31 @@ def _ask(page: Any, question: str, timeout: float = 60_000) -> Any:
     return page.locator(FINAL).nth(before)
 
 
+def _new_conversation(page: Any) -> None:
+    """Click "New conversation" and wait for the empty chat with its examples."""
+    page.click("#new-chat")
+    empty = "() => !document.querySelector('#chat .ans, #chat .q') && !!document.querySelector('.panel-empty')"
+    page.wait_for_function(empty, timeout=15_000)
+    page.wait_for_selector(EXAMPLES, timeout=15_000)
+
+
 def _use(page: Any, generator: str) -> None:
     """Pick a generator in the 'Answer with' dropdown."""
     page.click("#generator input")
     page.click(f'#generator [role=option][aria-label="{generator}"]')
-    page.wait_for_function(
-        "g => document.querySelector('#generator input').value === g", arg=generator, timeout=5_000
-    )
+    page.wait_for_function("g => document.querySelector('#generator input').value === g", arg=generator, timeout=5_000)
 
 
 def test_streamed_answer_with_clickable_citation(session: Any) -> None:
     page = session
-    assert page.locator("#chat [role=button], #chat button").filter(has_text="Who is named in").count() >= 1
+    assert page.locator(EXAMPLES).filter(has_text="What is “U.S.-Russia Embassy Talks").count() == 1
+    assert "1 document indexed" in page.locator("#doc-list").inner_text()
     page.screenshot(path=str(ARTIFACTS / "desktop-start.png"))
     page.fill("#question textarea", RUSSIAN)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#chat .ans.drafting", timeout=60_000)  # draft tokens stream in, marked unchecked
+    page.wait_for_selector("#chat .ans.drafting .draft-text", timeout=60_000)  # draft tokens stream in, unchecked
+    assert "not yet checked" in page.locator("#chat .ans.drafting .badge").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "desktop-streaming.png"))
     page.wait_for_selector(FINAL, timeout=90_000)
     answer = page.locator(FINAL).first
     assert "Darchiyev" in answer.locator(".answer-text").inner_text()
@@ -147,7 +186,8 @@ def test_follow_up_uses_the_conversation(session: Any) -> None:
     _ask(page, RUSSIAN)
     second = _ask(page, "And the American one?")
     assert "Coulter" in second.locator(".answer-text").inner_text()
-    assert "American" in second.locator(".searched").inner_text()
+    searched = second.locator(".searched").inner_text()
+    assert searched.startswith("Searched for:") and re.search(r"\b(American|U\.S\.) delegation\b", searched), searched
     second.locator("a.cite").first.click()
     assert page.locator("#turn-2").is_visible() and not page.locator("#turn-1").is_visible()
     page.screenshot(path=str(ARTIFACTS / "follow-up.png"))
@@ -164,47 +204,143 @@ def test_unanswerable_question_shows_abstention(session: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "abstained.png"))
 
 
-def test_upload_then_ask_about_it(session: Any, tmp_path: Path) -> None:
+def test_new_conversation_clears_chat_and_sources(session: Any) -> None:
     page = session
     _use(page, "extractive")
-    doc = tmp_path / "zorblatt-notes.md"
+    _ask(page, RUSSIAN)
+    _ask(page, "And the American one?")
+    assert page.locator("#sources-panel #turn-2").count() == 1
+    _new_conversation(page)
+    assert page.locator("#chat .ans").count() == 0 and page.locator("#sources-panel .src").count() == 0
+    assert page.input_value("#question textarea") == ""
+    page.screenshot(path=str(ARTIFACTS / "new-conversation.png"))
+    again = _ask(page, "And the American one?")  # no earlier turn to lean on now
+    assert again.locator(".searched").count() == 0
+    assert page.locator("#sources-panel section.turn").count() == 1
+
+
+def test_each_example_question_gets_an_answer(session: Any) -> None:
+    page = session
+    _use(page, "extractive")
+    labels = page.locator(EXAMPLES).all_inner_texts()
+    assert [label.split("“")[0] for label in labels] == ["What is ", "When was the article "]
+    for i, label in enumerate(labels):
+        page.locator(EXAMPLES).nth(i).click()
+        page.wait_for_selector(FINAL, timeout=60_000)
+        answer = page.locator(FINAL).first
+        assert "abstained" not in (answer.get_attribute("class") or ""), label
+        assert answer.locator("a.cite").count() >= 1 and SEED_NAME in answer.locator(".cite-list").inner_text()
+        assert page.locator("#chat .q").first.inner_text().startswith(label.split("“")[0])
+        page.screenshot(path=str(ARTIFACTS / f"example-{i + 1}.png"))
+        _new_conversation(page)
+
+
+def test_keyboard_focus_order(session: Any) -> None:
+    page = session
+    _use(page, "extractive")
+    page.focus("#question textarea")
+    order = [page.evaluate(FOCUS_JS)]
+    for _ in range(7):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate(FOCUS_JS))
+    assert order[:4] == [
+        "question:textarea:",
+        "question:button:Ask",
+        "generator:input:Answer with",
+        "new-chat:button:New conversation",
+    ], order
+    assert order[4].startswith("docs:button:Documents") and order[5].startswith("upload:"), order
+    assert order[6:] == [f"doc-list:button:View {SEED_NAME}", f"doc-list:button:Remove {SEED_NAME}"], order
+    page.fill("#question textarea", RUSSIAN)
+    page.focus("#question textarea")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the Ask button, by keyboard
+    page.wait_for_selector(FINAL, timeout=60_000)
+    assert "Darchiyev" in page.locator(FINAL).first.inner_text()
+
+
+def test_wide_screen(browser: Any, app_url: str) -> None:
+    context, page, errors, external = _open(browser, app_url, width=1920, height=1080)
+    try:
+        _use(page, "extractive")
+        answer = _ask(page, RUSSIAN)
+        answer.locator("a.cite").first.click()
+        page.wait_for_function("() => document.querySelector('#src-1-1').classList.contains('active')")
+        chat = page.locator("#chat-col").bounding_box()
+        side = page.locator("#side-col").bounding_box()
+        assert side["x"] >= chat["x"] + chat["width"] and abs(side["y"] - chat["y"]) < 5  # side by side
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+        assert page.locator("#src-1-1 mark").is_visible() and answer.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "wide-1920.png"))
+    finally:
+        context.close()
+    assert not errors, f"console errors: {errors}"
+    assert not external, f"requests to other hosts: {external}"
+
+
+def _upload_files(folder: Path) -> list[Path]:
+    """A hostile note only it can answer, a long almanac (slow enough to see the progress bar), a short log."""
+    almanac = folder / "tide-almanac.md"
+    days = (f"On day {d} of the season the Vetherby tide gauge read {d % 7 + 2} metres at noon." for d in range(600))
+    almanac.write_text("# Tide almanac\n\n" + "\n\n".join(days) + "\n", encoding="utf-8")
+    doc = folder / "zorblatt-notes.md"
     doc.write_text(
         "# The Zorblatt Lantern Festival\n\n"
         "The Zorblatt Lantern Festival is organised by the harbour master Quillon Marbeck in Vetherby.\n\n"
         'Visitors wrote <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script> on the wall.\n',
         encoding="utf-8",
     )
-    other = tmp_path / "harbour.txt"
+    other = folder / "harbour.txt"
     other.write_text("Harbour log\n\nThe Vetherby harbour has exactly 41 moorings for boats.\n", encoding="utf-8")
+    return [doc, almanac, other]
+
+
+def test_upload_then_ask_about_it(session: Any, tmp_path: Path, uploads_removed: None) -> None:
+    page = session
+    _use(page, "extractive")
+    files = _upload_files(tmp_path)
     page.evaluate(
         """() => new MutationObserver(() => {
              if (document.querySelector('#upload-status progress')) window.__sawProgress = true;
            }).observe(document.body, {subtree: true, childList: true})"""
     )
-    page.set_input_files("#upload input[type=file]", [str(doc), str(other)])
-    page.wait_for_selector("#upload-status .status.ok", timeout=60_000)
-    status = page.locator("#upload-status").inner_text()
-    assert "Indexed 2 files" in status and "zorblatt-notes.md" in status and "harbour.txt" in status
+    page.set_input_files("#upload input[type=file]", [str(f) for f in files])
+    page.wait_for_selector("#upload-status:has-text('Indexing 2 of 3') progress", timeout=60_000)
+    page.locator("#docs").screenshot(path=str(ARTIFACTS / "upload-progress.png"))
+    page.wait_for_selector("#upload-status .status.ok", timeout=120_000)
     assert page.evaluate("window.__sawProgress") is True
-    assert "Zorblatt Lantern Festival" in page.locator("#doc-list").inner_text()
+    status = page.locator("#upload-status").inner_text()
+    assert "Indexed 3 files" in status and all(f.name in status for f in files)
+    assert "4 documents indexed" in page.locator("#doc-list").inner_text()
     assert page.locator("#doc-list .doc-view[data-source$='uploads/zorblatt-notes.md']").count() == 1
+    page.locator("#docs").screenshot(path=str(ARTIFACTS / "upload-status.png"))
     answer = _ask(page, "Who organises the Zorblatt Lantern Festival?")
     assert "Marbeck" in answer.locator(".answer-text").inner_text()
     assert "zorblatt-notes.md" in answer.locator(".cite-list").inner_text()
+    answer.locator("a.cite").first.click()
+    page.wait_for_function("() => document.querySelector('#src-1-1').classList.contains('active')")
+    assert "Marbeck" in page.locator("#src-1-1 mark").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "upload-answer.png"))
     page.locator("#doc-list li", has_text="Zorblatt").locator(".doc-view").click()
     page.wait_for_selector("#doc-viewer[open]")
     assert "<script>window.__xss=2</script>" in page.locator("#doc-viewer .doc-text").inner_text()
     page.screenshot(path=str(ARTIFACTS / "upload-viewer.png"))
     page.keyboard.press("Escape")
+    page.wait_for_selector("#doc-viewer", state="hidden")
     assert page.evaluate("window.__xss") is None
-    page.locator("#doc-list li", has_text="Zorblatt").locator(".doc-remove").click()
-    page.wait_for_function("() => !document.querySelector('#doc-list').innerText.includes('Zorblatt')")
+    for f in files:  # leave the shared index as it was
+        page.locator(f"#doc-list .doc-remove[data-source$='uploads/{f.name}']").click()
+        page.wait_for_function("n => !document.querySelector('#doc-list').innerText.includes(n)", arg=f.name)
+        assert f"Removed {f.name}" in page.locator("#upload-status").inner_text()
+    assert "1 document indexed" in page.locator("#doc-list").inner_text()
+    page.locator("#docs").screenshot(path=str(ARTIFACTS / "upload-removed.png"))
 
 
 def test_mobile_width_and_keyboard(browser: Any, app_url: str) -> None:
     context, page, errors, external = _open(browser, app_url, width=375, height=800)
     try:
         page.screenshot(path=str(ARTIFACTS / "mobile-375-start.png"), full_page=True)
+        assert "1 document indexed" in page.locator("#doc-list").inner_text()  # nothing left by the upload test
         _use(page, "extractive")
         answer = _ask(page, RUSSIAN)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -32,7 +32,6 @@ def make(real_index: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return build
 
 
-
 def _fell_back(answer) -> bool:  # noqa: ANN001
     return any("showing quoted evidence" in n for n in answer.notes)
 
@@ -53,11 +52,21 @@ def test_server_not_listening(make) -> None:  # noqa: ANN001
 
 
 def test_server_that_hangs_times_out(make) -> None:  # noqa: ANN001
-    start = time.perf_counter()
     with serve([Step(hang=6)]) as (url, _):
         answer = make(url, timeout_s=1.0, max_retries=0).ask(QUESTION)
-    assert time.perf_counter() - start < 5
+    # the generator's own clock, so building the assistant and retrieval on a busy machine don't count
+    assert 900 <= answer.timings_ms["generate"] < 4000  # the 1 s timeout, not the 6 s hang, bounded the wait
     assert _fell_back(answer) and "did not respond within 1s" in answer.notes[0]
+
+
+def test_stream_broken_midway_shows_quotes_not_the_partial_draft(make) -> None:  # noqa: ANN001
+    with serve([Step(cut=3)]) as (url, script):
+        events = list(make(url, max_retries=2).ask_stream(QUESTION))
+    pieces, answer = events[:-1], events[-1]
+    assert "".join(pieces) == "Alexander Darchiyev will" and len(script.requests) == 1  # not retried mid-answer
+    assert _fell_back(answer) and answer.draft == ""
+    assert answer.answer.endswith(" [1]") and "Darchiyev will lead" not in answer.answer
+    assert answer.answer.removesuffix(" [1]") in " ".join(answer.citations[0].chunk.text.split())
 
 
 def test_500_then_200_is_retried(make) -> None:  # noqa: ANN001

@@ -28,7 +28,10 @@ def test_cited_answer_through_http(real_index: Path, server: LlamaCppServer, str
     options = OpenAISettings(base_url=server.base_url, model=server.model_id, stream=stream, timeout_s=60)
     settings = Settings(index_dir=real_index, seeds_dir=SEEDS, generator="openai", openai=options)
     assert check_generator("openai", settings) == "ok"
-    answer = Assistant(settings).ask("Who leads the Russian delegation?")
+    events = list(Assistant(settings).ask_stream("Who leads the Russian delegation?"))
+    pieces, answer = events[:-1], events[-1]
+    assert len(pieces) > 1 if stream else len(pieces) == 1  # streamed token by token, or in one reply
     assert answer.backend == "openai" and answer.draft.strip()  # the model answered over HTTP
-    assert not any("showing quoted evidence" in n for n in answer.notes)
+    assert not any("showing quoted evidence" in n or "did not" in n for n in answer.notes)  # no fallback
+    assert answer.answer.split(" [")[0] in " ".join(answer.draft.split())  # the verified text is the model's
     assert "Darchiyev" in answer.answer and "Darchiyev" in answer.citations[0].chunk.text

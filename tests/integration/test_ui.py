@@ -1,22 +1,45 @@
-"""The chat UI answers through a real Gradio client, with the same cited answer as the service; login from env."""
+"""The chat UI answers through a real Gradio client, with the same cited answer as the CLI; examples; login from env."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.ui import launch
+from assistant.ui import document_rows, examples, launch
 from tests.conftest import SEEDS
 from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
+QUESTIONS = ("Who leads the Russian delegation?", "Is Ukraine on the agenda?", "What is the capital of Australia?")
+PASSAGE = re.compile(r"^\[(\d+)\] .*\(passage (.+)\[(\d+):(\d+)\]\)$", re.MULTILINE)
+TITLE = "U.S.-Russia Embassy Talks Set for Thursday in Istanbul, Moscow Says"
 
 
+def _cli_answer(index: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`assistant ask --json --llm extractive QUESTION` on the index, as the CLI prints it."""
+    from assistant.cli import main
 
-def test_gradio_client_gets_a_cited_answer(real_index: Path) -> None:
+    capsys.readouterr()
+    assert main(["--index-dir", str(index), "ask", "--json", "--llm", "extractive", question]) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def _parse_reply(reply: str) -> tuple[str, list[tuple[int, str, int, int]]]:
+    """The answer text and the (id, source, start, end) of each numbered source of an /ask reply."""
+    text, _, sources = reply.partition("\n\nSources\n")
+    cited = [(int(m[1]), m[2], int(m[3]), int(m[4])) for m in PASSAGE.finditer(sources)]
+    return text.split("\n\nNotes:\n", 1)[0], cited
+
+
+def test_gradio_client_gets_the_same_cited_answer_as_the_cli(
+    real_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from gradio_client import Client
 
     settings = Settings(index_dir=real_index, seeds_dir=SEEDS, ui_port=free_port(), generator="extractive")
@@ -25,14 +48,29 @@ def test_gradio_client_gets_a_cited_answer(real_index: Path) -> None:
         assert app.server_name == "127.0.0.1"
         client = Client(f"http://127.0.0.1:{settings.ui_port}/", verbose=False)
         assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/ask"]
-        reply = client.predict("Who leads the Russian delegation?", "extractive", api_name="/ask")
-        assert "Darchiyev" in reply and "[1]" in reply and "Sources" in reply
-        sources = reply.split("\nSources\n", 1)[1]
-        assert sources.startswith("[1] ") and "000_7e4ab87e524eadcc.txt" in sources and "Darchiyev" in sources
-        none = client.predict("What is the capital of Australia?", "extractive", api_name="/ask")
-        assert "don't say" in none and "[1]" not in none
+        replies = {q: client.predict(q, "extractive", api_name="/ask") for q in QUESTIONS}
     finally:
         app.close()
+    russian = replies[QUESTIONS[0]]
+    assert "Darchiyev" in russian and "[1]" in russian and "\nSources\n[1] " in russian
+    assert "000_7e4ab87e524eadcc.txt" in russian
+    for question, reply in replies.items():
+        cli = _cli_answer(real_index, question, capsys)
+        text, cited = _parse_reply(reply)
+        assert text == cli["answer"], question
+        assert cited == [(c["id"], c["source"], c["start"], c["end"]) for c in cli["citations"]], question
+        assert cli["abstained"] == ("don't say" in reply) and cli["abstained"] == (not cited), question
+
+
+def test_example_questions_get_sensible_answers(real_assistant: Assistant) -> None:
+    rows = document_rows(real_assistant)
+    questions = [example["text"] for example in examples(rows)]
+    assert questions == [f"What is “{TITLE}” about?", f"When was the article “{TITLE}” published?"]
+    for question, expected in zip(questions, ["Istanbul", "April 8, 2025"], strict=True):
+        answer = real_assistant.ask(question, None, "extractive")
+        assert not answer.abstained and answer.citations, question
+        assert {c.chunk.source for c in answer.citations} == {rows[0]["source"]}, question
+        assert expected in answer.answer and TITLE not in answer.answer, (question, answer.answer)
 
 
 def test_login_is_required_when_both_env_vars_are_set(real_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
