@@ -1,16 +1,9 @@
-"""Evidence scoring helpers: soft word matching, role direction, reasons, fragments and ordinals."""
+"""Evidence scoring and sentence checks: soft word matching, role direction, reasons, fragments, ordinals, speakers."""
 
-from assistant.evidence import (
-    SoftMatch,
-    coverage,
-    fragment,
-    gives_reason,
-    ordinal_absent,
-    role_conflict,
-    terms_match,
-)
+from assistant.evidence import SoftMatch, coverage, gives_reason
 from assistant.question import asks_reason, role_head
-from assistant.text import content_terms
+from assistant.sentence_checks import fragment, ordinal_absent
+from assistant.text import content_terms, role_conflict, terms_match
 
 AMBASSADOR = "Russia's newly appointed ambassador to the United States, Alexander Darchiyev, will lead the delegation."
 
@@ -110,8 +103,8 @@ def test_question_shapes() -> None:
 
 
 def test_role_holders_places_and_previous() -> None:
-    from assistant.evidence import contrast, held_by_asked, type_satisfied
-    from assistant.text import polarity
+    from assistant.sentence_checks import held_by_asked, type_satisfied
+    from assistant.text import contrast, polarity
 
     sent = "Russia's new ambassador to the United States, Alexander Darchiyev, and Sonata Coulter will lead."
     known = {"darchiyev", "coulter"}
@@ -125,8 +118,9 @@ def test_role_holders_places_and_previous() -> None:
 
 
 def test_relatives_titles_outcomes_and_countries() -> None:
-    from assistant.evidence import gives_title, name_coverage, type_satisfied
+    from assistant.evidence import name_coverage
     from assistant.question import asks_title, focus_terms
+    from assistant.sentence_checks import gives_title, type_satisfied
     from assistant.text import contrast, recase
 
     assert role_head("Who was Darchiyev's predecessor as Russia's ambassador to the U.S.?") == "ambassador"
@@ -150,8 +144,8 @@ def test_relatives_titles_outcomes_and_countries() -> None:
 
 
 def test_speakers_typos_places_and_outcomes() -> None:
-    from assistant.evidence import speaks, type_satisfied
     from assistant.question import answer_type, fix_question_words, focus_terms
+    from assistant.sentence_checks import speaks, type_satisfied
 
     peskov = '"Our side will be represented by the Foreign Ministry," Kremlin spokesman Dmitry Peskov told reporters.'
     assert speaks("Peskov", [peskov, ""])
