@@ -155,6 +155,7 @@ class Report:
                 "n": len(items),
                 "pass_rate": _ratio(sum(o.passed for o in items), len(items)),
                 "citation_recall": _ratio(sum(o.cites.supported for o in items), sum(o.cites.sentences for o in items)),
+                "answer_sentences": sum(o.cites.sentences for o in items),  # 0: citation recall does not apply
             }
             for name, items in sorted(groups.items())
         }

@@ -37,7 +37,8 @@ def markdown(data: dict) -> str:
     lines += ["## By category", ""]
     lines += ["| category | n | pass rate | citation recall |", "|---|---|---|---|"]
     for name, row in data["by_category"].items():
-        lines.append(f"| {name} | {row['n']} | {row['pass_rate']} | {row['citation_recall']} |")
+        recall = row["citation_recall"] if row.get("answer_sentences", 1) else "n/a"
+        lines.append(f"| {name} | {row['n']} | {row['pass_rate']} | {recall} |")
     lines += ["", "## Questions", "", "| id | category | question | answer | citations | result |"]
     lines.append("|---|---|---|---|---|---|")
     for item in data["items"]:
@@ -66,8 +67,11 @@ def chart(data: dict, path: Path) -> None:
         ("citation recall", "citation_recall", 0.2),
     )
     for label, key, shift in series:
-        bars = ax.bar([x + shift for x in xs], [rows[n][key] for n in names], width=0.4, label=label)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        applies = [key != "citation_recall" or rows[n].get("answer_sentences", 1) > 0 for n in names]
+        values = [rows[n][key] if ok else 0.0 for n, ok in zip(names, applies, strict=True)]
+        bars = ax.bar([x + shift for x in xs], values, width=0.4, label=label)
+        labels = [f"{v:.2f}" if ok else "n/a" for v, ok in zip(values, applies, strict=True)]
+        ax.bar_label(bars, labels=labels, fontsize=7, padding=1)  # n/a: nothing answered, so nothing cited
     ax.set_xticks(list(xs), [f"{n}\n(n={rows[n]['n']})" for n in names])
     ax.set_ylim(0, 1.12)
     ax.set_title(f"Evaluation by category — generator {data['generator']}")
