@@ -26,7 +26,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.models import Answer, Citation
-from assistant.ui_render import FALLBACK_MARK
 
 SOURCES_HEADER = "Sources:"
 NOTE_HEADER = "Note:"
@@ -137,15 +136,12 @@ def split_conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[
 # --- responses ---------------------------------------------------------------------------------
 def fallback_note(answer: Answer) -> str | None:
     """The note saying the language model failed and quoted evidence is shown instead, if it did."""
-    return next((note for note in answer.notes if FALLBACK_MARK in note), None)
+    return answer.notes[0] if answer.fallback and answer.notes else None  # the service puts it first
 
 
 def source_line(citation: Citation) -> str:
     """One line of the Sources block: [n] title (source): "the supporting sentence (or passage start)"."""
-    text = citation.chunk.text
-    if citation.quote_start is not None and citation.quote_end is not None:
-        text = text[citation.quote_start - citation.chunk.start : citation.quote_end - citation.chunk.start]
-    passage = textwrap.shorten(" ".join(text.split()), QUOTE_CHARS, placeholder=" …")
+    passage = textwrap.shorten(" ".join(citation.quote().split()), QUOTE_CHARS, placeholder=" …")
     title = citation.chunk.title or citation.chunk.source
     where = f" ({citation.chunk.source})" if citation.chunk.title else ""
     return f'[{citation.id}] {title}{where}: "{passage}"'
@@ -166,7 +162,7 @@ def extras(answer: Answer) -> dict[str, Any]:
     """The fields sent next to content: citations, whether this is the quoted fallback, and the notes."""
     return {
         "citations": [c.to_dict() for c in answer.citations],
-        "fallback": fallback_note(answer) is not None,
+        "fallback": answer.fallback,
         "notes": list(answer.notes),
     }
 
@@ -212,4 +208,4 @@ def stream_events(answer: Answer, model: str) -> Iterator[str]:
 
 def answer_headers(answer: Answer) -> dict[str, str]:
     """Response headers of an answer: x-assistant-fallback says whether it is the quoted fallback."""
-    return {FALLBACK_HEADER: "true" if fallback_note(answer) is not None else "false"}
+    return {FALLBACK_HEADER: "true" if answer.fallback else "false"}

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from assistant.evidence import candidate_sentences, contrast, terms_match
 from assistant.models import Citation, Hit, Sentence
-from assistant.text import MONTHS, WEEKDAYS, content_terms, fold, names, stem, words
+from assistant.text import MONTHS, REPORTING_VERB, WEEKDAYS, content_terms, fold, names, stem, words
 
 _MONTH = (
     r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December"
@@ -34,7 +34,6 @@ _FUTURE = re.compile(
 _PAST = re.compile(r"\b(said|says|was|were|had|did|last|ago|earlier|told|met|held|took|began|went|\w{3,}ed)\b", re.I)
 _CLAUSE = re.compile(r"[,;:()\u2014\u2013]|\s-\s")
 _REPORTING = {"announce", "announcement", "say", "state", "statement", "confirm", "report", "tell", "declare"}
-_REPORTED = re.compile(r"\b(said|says|told|announced?|confirm(ed|s)?|stated|reported|declared)\b", re.I)
 _PUBLICATION = {"article", "publication", "publish", "story", "report", "piece", "date", "post"}
 _DATE_WORDS = set(MONTHS) | set(WEEKDAYS) | {"day", "date", "week", "exact", "exactly", "number", "many", "much"}
 # words about timing, not about the event itself
@@ -224,7 +223,7 @@ def _terms(text: str) -> list[tuple[str, float]]:
 def _covered(terms: list[tuple[str, float]], text: str, reporting: bool = False) -> float:
     """Weighted share of the terms found in the text (with reporting, announce/say match said/told/confirmed)."""
     have = [stem(w) for w in words(text)]  # words() splits U.S.-Russia
-    reported = reporting and bool(_REPORTED.search(text))
+    reported = reporting and bool(REPORTING_VERB.search(text))
     total = found = 0.0
     for term, weight in terms:
         total += weight
@@ -263,7 +262,7 @@ def match_score(side: str, mention: Mention, crowded: bool) -> float:
         score += 0.5  # the question names this very date ("the Feb. 27 meeting")
     if contrast(side, text):
         score *= 0.6
-    if _REPORTED.search(context) and not any(t in _REPORTING for t, _ in terms):
+    if REPORTING_VERB.search(context) and not any(t in _REPORTING for t, _ in terms):
         score *= 0.6  # "Later on Tuesday, the ministry confirmed the talks": the day of the saying, not of the talks
     anchor, tense = publication_date(mention.sentence.hit.chunk.date), _side_tense(side)
     said = mention.tense

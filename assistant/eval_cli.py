@@ -33,7 +33,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"Cannot read questions file {args.questions}: {exc}") from exc
     assistant = Assistant(settings)
     generator = settings.generator
-    judge = _judge(getattr(args, "judge", "verifier"), assistant, make_judge(assistant.embedder, settings.verify))
+    judge = _judge(args.judge, assistant, make_judge(assistant.embedder, settings.verify))
     report = evaluate(lambda q, h: assistant.ask(q, h, generator=generator), items, judge, generator)
     folder = args.report or Path("eval-report")
     for path in write_report(report, folder):

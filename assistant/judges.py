@@ -13,7 +13,6 @@ from assistant.prompts import Prompt
 from assistant.protocols import Generator
 
 log = logging.getLogger(__name__)
-JUDGES = ("verifier", "llm")
 VERIFIER = (
     "the project's verifier (names, numbers and content words in the cited passages, "
     "and semantic closeness to a cited sentence)"

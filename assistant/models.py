@@ -104,6 +104,12 @@ class Citation:
     quote_start: int | None = None  # the supporting sentence inside the document
     quote_end: int | None = None
 
+    def quote(self) -> str:
+        """The supporting sentence, or the whole passage when none was marked."""
+        if self.quote_start is None or self.quote_end is None:
+            return self.chunk.text
+        return self.chunk.text[max(0, self.quote_start - self.chunk.start) : max(0, self.quote_end - self.chunk.start)]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of a citation."""
         return {
@@ -132,6 +138,7 @@ class Answer:
     draft: str = ""  # the generator's raw text before verification
     retrieved: list[Hit] = field(default_factory=list, repr=False)  # what retrieval returned, best first
     tokens: int | None = None  # completion tokens the generator reports producing (None: not reported)
+    fallback: bool = False  # the generator failed, so quoted evidence is shown instead
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape shared by the CLI, the Python API and the HTTP API."""

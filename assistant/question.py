@@ -21,20 +21,10 @@ YES_NO_AFTER_CLAUSE = re.compile(
 _PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location"
 
 
-_TYPOS = {
-    "wich": "which",
-    "whcih": "which",
-    "whihc": "which",
-    "waht": "what",
-    "whta": "what",
-    "wat": "what",
-    "hwo": "how",
-    "whos": "who's",
-    "wheer": "where",
-    "whre": "where",
-    "wehn": "when",
-    "whn": "when",
-}
+_TYPOS = {  # misspelt question words
+    "wich": "which", "whcih": "which", "whihc": "which", "waht": "what", "whta": "what", "wat": "what", "hwo": "how",
+    "whos": "who's", "wheer": "where", "whre": "where", "wehn": "when", "whn": "when",
+}  # fmt: skip
 
 
 def fix_question_words(question: str) -> str:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, same_place
-from assistant.text import MONTHS, WEEKDAYS, fold, heading, names, numbers, stem, terms_match, words
+from assistant.text import MONTHS, REPORTING_VERB, WEEKDAYS, fold, heading, names, numbers, stem, terms_match, words
 
 
 def fragment(sentence: str) -> bool:
@@ -111,11 +111,6 @@ def missing_numbers(question: str, window: list[str]) -> bool:
     return bool(numbers(question) - set().union(*(numbers(t) for t in window)))
 
 
-_REPORTING = re.compile(
-    r"\b(?:said|says|say|told|tells|added|adds|noted|stressed|emphasi[sz]ed|confirmed|announced|stated|insisted"
-    r"|responded|replied|reacted|commented|claimed|warned|denied|according to)\b",
-    re.I,
-)
 _PRONOUN_SAYS = re.compile(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", re.I)
 
 
@@ -127,7 +122,7 @@ def speaks(speaker: str, window: list[str]) -> bool:
     text, before = window
     texts = [text, before] if _PRONOUN_SAYS.search(text) else [text]
     for t in texts:
-        for m in _REPORTING.finditer(t):
+        for m in REPORTING_VERB.finditer(t):
             near = words(t[max(0, m.start() - 60) : m.end() + 40])
             if any(terms_match(a, stem(w)) for a in asked for w in near if w[:1].isupper()):
                 return True

@@ -151,7 +151,7 @@ class Assistant:
             log.warning("generator %s failed: %s", gen.name, exc)
             draft, failure = "", f"{exc}; showing quoted evidence instead."  # a partial draft is not shown
         timings["generate"] = _ms(t)
-        base.tokens = data.completion_tokens
+        base.tokens, base.fallback = data.completion_tokens, bool(failure)
         t = time.perf_counter()
         verdict = verify(draft, data, evidence, self.embedder, self.settings.verify, number_of)
         timings["verify"] = _ms(t)

@@ -185,6 +185,11 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+REPORTING_VERB = re.compile(
+    r"\b(?:said|says|say|told|tells|added|adds|noted|stressed|emphasi[sz]ed|confirm(?:ed|s)?|announced?|stated"
+    r"|reported|declared|insisted|responded|replied|reacted|commented|claimed|warned|denied|according to)\b",
+    re.I,
+)
 _NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n't\b", re.I)
 
 

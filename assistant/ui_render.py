@@ -10,7 +10,6 @@ from typing import Any
 
 from assistant.models import Answer, Chunk, Citation
 
-FALLBACK_MARK = "showing quoted evidence instead"
 _MARKER = re.compile(r"\[(\d+)\]")
 _BLANK_LINES = re.compile(r"[ \t]*\n\s*\n\s*")
 _MANY_LINES = re.compile(r"[ \t]*\n\s*\n\s*\n\s*")
@@ -77,7 +76,7 @@ def passage(citation: Citation) -> str:
 
 def is_fallback(answer: Answer) -> bool:
     """True when the generator failed and the answer is quoted evidence instead."""
-    return any(FALLBACK_MARK in note for note in answer.notes)
+    return answer.fallback
 
 
 def draft_differs(answer: Answer) -> bool:
@@ -304,9 +303,7 @@ def plain_answer(answer: Answer) -> str:
         lines += ["", "Notes:"] + [f"- {note}" for note in answer.notes]
     lines += ["", "Sources"]
     for c in answer.citations:
-        quote = c.chunk.text
-        if c.quote_start is not None and c.quote_end is not None:
-            quote = quote[max(0, c.quote_start - c.chunk.start) : max(0, c.quote_end - c.chunk.start)]
+        quote = c.quote()
         lines.append(
             f"[{c.id}] {c.chunk.title or where(c.chunk)} — {where(c.chunk)}: “{' '.join(quote.split())}” "
             f"(passage {c.chunk.source}[{c.chunk.start}:{c.chunk.end}])"

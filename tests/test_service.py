@@ -74,6 +74,7 @@ def test_generator_failing_mid_stream_shows_quotes_not_the_partial_draft(assista
     answer = pieces[-1]
     assert "".join(pieces[:-1]) == "Alexander Darchiyev will lead the Russian delegation [1]."
     assert answer.notes[0].endswith("stopped mid-answer; showing quoted evidence instead.")
+    assert answer.fallback
     assert answer.draft == "" and answer.answer.endswith(" [1]") and "the Russian delegation" not in answer.answer
     quote = answer.answer.removesuffix(" [1]")  # the best evidence sentence, verbatim
     assert quote in " ".join(answer.citations[0].chunk.text.split())

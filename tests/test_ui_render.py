@@ -122,7 +122,7 @@ def test_notes_and_changed_draft_are_marked() -> None:
 
 
 def test_generator_fallback_is_distinct() -> None:
-    answer = _answer(notes=["The local model timed out; showing quoted evidence instead."])
+    answer = _answer(notes=["The local model timed out; showing quoted evidence instead."], fallback=True)
     html = r.render_answer(answer, 1)
     assert 'class="ans fallback"' in html and "language model failed" in html and "What went wrong (1)" in html
 
