@@ -16,22 +16,30 @@ from assistant.protocols import Embedder
 from assistant.question import (
     BESIDES,
     DESCRIPTOR,
+    EARLIER_ROLE,
     PEOPLE_NOUNS,
-    SPEAKER,
     WHO,
     answer_type,
     asks_reason,
     asks_title,
     focus_terms,
     role_head,
+    speaker_of,
+    topic_names,
     without_descriptor,
 )
 from assistant.retriever import cosine
 from assistant.sentence_checks import (
+    CREDIT_QUESTION,
+    credit_line,
+    earlier_role,
     fragment,
     gives_title,
     held_by_asked,
+    labelled,
+    mentions_any,
     missing_numbers,
+    negates_asked,
     ordinal_absent,
     speaks,
     type_satisfied,
@@ -277,17 +285,39 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
         f *= 0.6 if missing_numbers(q, window) else 1.0  # "Feb. 27" asked, "Feb. 18" stated
     if a.title:  # "what is Coulter's title": a capitalised role title, a bonus when given
         f *= 1.15 if gives_title(q, text) else 0.6
-    if (speaker := SPEAKER.search(q)) and not speaks(speaker.group(1), window):
-        f *= 0.5  # "what did Trump say": a sentence where someone else speaks
-    if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person(q, text, a.known):
-        f *= 0.6  # "besides Coulter, which other officials": nobody new is named
+    f *= _party_factor(a, text, window) * _part_factor(a, text, window)
     if kind == "yesno" and not covers_event(q, text, a.soft, similar=True):
         f *= 0.7  # a yes/no about what someone did: the sentence should say what was done
+    elif kind == "yesno" and negates_asked(q, text):
+        f *= 1.1  # "not on normalizing" answers "are the talks meant to normalize" outright
     if kind in ("date", "time", "number", "duration") and not covers_event(q, text, a.soft):
         f *= 0.6  # a date, but of another event ("appointed" asked, "met" stated)
     if a.focus and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
         f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
     return f * _shape_factor(a, text)
+
+
+def _party_factor(a: _Asked, text: str, window: list[str]) -> float:
+    """Adjustments for who speaks, what about, which role when, and whom else the question asks for."""
+    q, f = a.question, 1.0
+    if (speaker := speaker_of(q)) and not speaks(speaker, window):
+        f *= 0.5  # "what did Trump say": a sentence where someone else speaks
+    if (topic := topic_names(q)) and not mentions_any(topic, window):
+        f *= 0.5  # "what did Peskov say about Ukraine": he speaks, but not of Ukraine
+    if EARLIER_ROLE.search(q) and not earlier_role(text):
+        f *= 0.5  # "what post did Coulter hold before": the sentence gives her current one
+    if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person(q, text, a.known):
+        f *= 0.6  # "besides Coulter, which other officials": nobody new is named
+    return f
+
+
+def _part_factor(a: _Asked, text: str, window: list[str]) -> float:
+    """Which part of a page answers: a labelled line, a photo credit, or (rarely) a heading or caption."""
+    if labelled(a.question, text):
+        return 1.6  # "the related article": the line labelled "Related article:"
+    if CREDIT_QUESTION.search(a.question):
+        return 2.0 if credit_line(text, window[1]) else 0.6
+    return 0.8 if fragment(text) else 1.0
 
 
 def _shape_factor(a: _Asked, text: str) -> float:
@@ -301,11 +331,19 @@ def _shape_factor(a: _Asked, text: str) -> float:
         f *= 0.6
     elif a.head and held_by_asked(a.head, q, text, a.known):
         f *= 0.5  # "who was ambassador before Darchiyev": the sentence gives the role to Darchiyev himself
-    if fragment(text):
-        f *= 0.8
     if a.reason:
         f *= 0.8 + 0.5 * reason_fit(q, text) if gives_reason(text) else 0.7
     return f
+
+
+def _previous(sentences: Sequence[Sentence]) -> dict[int, str]:
+    """Each sentence's preceding sentence in its document, when that one was retrieved too (any chunk)."""
+    ordered = sorted(sentences, key=lambda s: (s.hit.chunk.source, s.start))
+    return {
+        id(b): a.text
+        for a, b in zip(ordered, ordered[1:], strict=False)
+        if a.hit.chunk.source == b.hit.chunk.source and 0 <= b.start - a.end <= 4
+    }
 
 
 def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
@@ -329,7 +367,7 @@ def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
         focus_terms(question),
         role_head(question),
         asks_reason(question),
-        {id(b): a.text for a, b in zip(sentences, sentences[1:], strict=False) if a.hit is b.hit},
+        _previous(sentences),
         asks_title(question),
     )
     for sent, vec in zip(sentences, vectors[1:], strict=True):

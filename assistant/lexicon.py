@@ -49,11 +49,11 @@ _PHRASE_GROUPS = (
      "press officer", "spokes", "speaking for", "speaks for", "spoke for"),
     ("news agency", "wire service", "news wire", "newswire", "wire agency", "news service"),
     ("foreign ministry", "state department", "foreign office", "foreign affairs", "ministry of foreign affairs",
-     "department of state"),
+     "department of state", "foggy bottom"),
     ("ambassador", "envoy", "emissary"),
     ("delegation", "team", "side", "negotiators", "negotiating team"),
     ("lead", "head", "chair", "represent", "speak for", "act for", "on behalf of"),
-    ("kremlin", "presidential administration", "russian presidency"),
+    ("kremlin", "presidential administration", "russian presidency", "putin's"),  # not "Putin": he is not his office
     ("embassy", "diplomatic mission", "mission", "embassies"),
     ("president", "leader", "head of state"),
     ("contributed reporting", "helped with the reporting", "helped with reporting", "contributed to the reporting",

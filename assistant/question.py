@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from assistant.text import STOPWORDS, content_terms, fold, stem, words
+from assistant.text import STOPWORDS, content_terms, fold, names, stem, words
 
 YES_NO_START = re.compile(
     r"^(and |so |but )?(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall)\b", re.I
@@ -23,7 +24,7 @@ _PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place
 
 _TYPOS = {  # misspelt question words
     "wich": "which", "whcih": "which", "whihc": "which", "waht": "what", "whta": "what", "wat": "what", "hwo": "how",
-    "whos": "who's", "wheer": "where", "whre": "where", "wehn": "when", "whn": "when",
+    "whos": "who's", "whats": "what's", "wheer": "where", "whre": "where", "wehn": "when", "whn": "when",
 }  # fmt: skip
 
 
@@ -40,6 +41,8 @@ def _fix_case(word: str, fixed: str | None) -> str:
 def answer_type(question: str) -> str:
     """Expected answer type: yesno, person, entity, number, duration, time, date, place or other."""
     q = fold(question).strip()
+    if _CHOICE.search(q):
+        return "other"  # "is it the first, second or third round?": one of the options, not yes or no
     if YES_NO_START.match(q) or YES_NO_AFTER_CLAUSE.search(q) or _TAG_QUESTION.search(q):
         return "yesno"
     if re.match(r"^(?:[^,?]*, )?(?:and |so |but )?(?:why\b|how\b(?! (?:many|much|long|old|far|often)\b))", q):
@@ -66,6 +69,8 @@ def answer_type(question: str) -> str:
     return "other"
 
 
+_ORDINAL = r"(?:first|second|third|fourth|fifth|last|final|next)"
+_CHOICE = re.compile(rf"\b{_ORDINAL}(?:, {_ORDINAL})*,? or {_ORDINAL}\b")
 _TAG_QUESTION = re.compile(
     r",\s*(yes|no|right|correct|true|is that (right|so|true|correct)|(is|are|was|were|did|do|does|will|has|have)n't"
     r" (it|they|he|she|there|that))\s*\?*$"
@@ -76,9 +81,44 @@ SPEAKER = re.compile(
     r"|commented)\b",
     re.I,
 )
+REACTION = re.compile(
+    r"\bwhat (?:was|were|is|are) (.+?)(?:'s|’s|s') (?:official |initial |first )?(?:reaction|response|comment|view"
+    r"|stance)s?\b",
+    re.I,
+)
+ACCORDING = re.compile(
+    r"\baccording to (?!(?:the |this )?(?:article|report|story|piece|text|documents?|passages?|sources?)\b)"
+    r"([^,?]+?)\s*,",
+    re.I,
+)
 BESIDES = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to)\b", re.I)
 PEOPLE_NOUNS = re.compile(r"\b(?:which|what) (?:other )?(?:[\w-]+ )?(official|diplomat|envoy|person|people|leader)s?\b")
 _LEADS_OTHER = re.compile(r"^(?:[^,?]*, )?(?:and |so |but )?(how|why|what|which|where|when)\b")
+
+
+_ABOUT = re.compile(
+    r"\b(?:say|said|tell|told|think|thinks|comment|commented|state|stated)\b[^?]*?\babout (.+?)[?.!]*$", re.I
+)
+EARLIER_ROLE = re.compile(
+    r"\bbefore (?:her|his|their|its|taking|becoming|assuming)\b|\b(?:previous|prior|former|earlier|past)"
+    r" (?:role|job|post|position|title|career)s?\b|\bprior to (?:her|his|their|becoming|taking)\b"
+    r"|\bwho (?:served|had served|was serving) as\b.*\b(?:before|prior to|until)\b",
+    re.I,
+)
+
+
+def topic_names(question: str) -> list[str]:
+    """Proper names of what a "what did X say about T" question asks about: T's names."""
+    found = _ABOUT.search(question)
+    return [n for w in words(found.group(1)) if w[:1].isupper() for n in names(w)] if found else []
+
+
+def speaker_of(question: str) -> str | None:
+    """Who the question wants to hear from: "what did X say", "how did X react", "according to X, ..."."""
+    found = SPEAKER.search(question) or REACTION.search(question) or ACCORDING.search(question)
+    return found.group(1) if found else None
+
+
 WHO = re.compile(r"\bwho(m|se)?\b", re.I)
 _ENTITY_NOUNS = (
     "agency|organi[sz]ation|company|official|envoy|diplomat|newspaper|ministry|department|service|outlet|network"
@@ -105,6 +145,7 @@ _OUTCOME = re.compile(
     r"\bwhat (?:was|were|has been|have been|had been|did (?:they|the \w+)) (?:\w+ly )?"
     r"(agreed|decided|signed|achieved|resolved|concluded|accomplished)\b"
 )
+_RESULT = re.compile(r"\bwhat (?:came|resulted|emerged) (?:out )?(?:of|from)\b|\bwhat was the (?:outcome|result) of\b")
 _TYPE_WORDS = set(
     "time date day month year week hour city country nation place kind type sort name number amount".split()
 )
@@ -115,6 +156,8 @@ def focus_terms(question: str) -> list[str]:
     q = fold(question).strip()
     if outcome := _OUTCOME.search(q):  # "what was agreed": an agreement must be stated
         return content_terms(outcome.group(1))
+    if _RESULT.search(q):  # "what came out of the meeting": a result must be stated
+        return content_terms("agreed agreement decided decision result outcome deal")
     m = _FOCUS.match(q)
     if not m or set(m.group(1).split()) & _TYPE_WORDS:  # "which country at war": a type and its traits
         return []
@@ -161,7 +204,7 @@ DESCRIPTOR = re.compile(
 
 _TITLE = re.compile(
     r"\b(?:(?:official|formal|full|exact|job|government) )?(?:title|position|post|job|rank)s?\b"
-    r"(?! of (?:the )?(?:article|story|piece|report))"
+    r"(?! of (?:the |this |that )?(?:[\w-]+ )?(?:article|story|piece|report|book|page|link|headline|post|item))"
 )
 
 
@@ -175,3 +218,31 @@ def without_descriptor(question: str) -> str:
     """The question without the words that describe its answer ("which Turkish city" is a trait, not a topic)."""
     described = DESCRIPTOR.search(question)
     return question[: described.start()] + question[described.end() :] if described else question
+
+
+def _near_misses(word: str) -> set[str]:
+    """Spellings one slip away: a doubled letter dropped or added, or two neighbours swapped."""
+    out = {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+    out |= {word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word))}
+    out |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    return out - {word}
+
+
+def respell(question: str, texts: Sequence[str]) -> str:
+    """Fix question words misspelt by one slip against the texts' own words: "apointed" -> "appointed"."""
+    vocabulary = {fold(w) for t in texts for w in words(t) if len(w) >= 6 and w.isalpha()}
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        low = fold(w)
+        if len(w) < 5 or low in vocabulary or low in STOPWORDS:
+            return w
+        found = _near_misses(low) & vocabulary
+        return _recapitalise(found.pop(), w) if len(found) == 1 else w
+
+    return re.sub(r"[A-Za-z]+", fix, question)
+
+
+def _recapitalise(word: str, like: str) -> str:
+    """The word in the case of the one it replaces."""
+    return word.capitalize() if like[:1].isupper() else word

@@ -5,14 +5,50 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, same_place
-from assistant.text import MONTHS, REPORTING_VERB, WEEKDAYS, fold, heading, names, numbers, stem, terms_match, words
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, paraphrased, phrase_groups, same_place
+from assistant.text import (
+    MONTHS,
+    REPORTING_VERB,
+    STOPWORDS,
+    WEEKDAYS,
+    fold,
+    heading,
+    names,
+    numbers,
+    stem,
+    terms_match,
+    words,
+)
 
 
 def fragment(sentence: str) -> bool:
     """A heading, caption or credit: no lower-case word, or title case ("Talks Set for Thursday in Istanbul")."""
     tokens = words(sentence)
     return not any(w[:1].islower() for w in tokens) or heading(sentence, tokens)
+
+
+CREDIT_QUESTION = re.compile(
+    r"\b(?:photo|photograph|image|picture|pic)s?\b.*\b(?:credit|credited|courtesy|taken|took|supplied|provided)\b"
+    r"|\b(?:credit|credited|courtesy)\b.*\b(?:photo|photograph|image|picture)s?\b",
+    re.I,
+)
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{2,30}):\s*\S")
+
+
+def credit_line(sentence: str, before: str) -> bool:
+    """A short name line right after a caption: "Russian Foreign Ministry" under "Ambassador ... Darchiyev."."""
+    tokens = words(sentence)
+    return bool(before) and fragment(sentence) and 0 < len(tokens) <= 6 and not numbers(sentence)
+
+
+def labelled(question: str, sentence: str) -> bool:
+    """A labelled line whose label the question names: "Related article: ..." for "the related article"."""
+    found = _LABEL.match(sentence)
+    if not found:
+        return False
+    asked = {w.removesuffix("s") for w in words(fold(question))}
+    label = [w.removesuffix("s") for w in words(fold(found.group(1)))]
+    return all(w in asked for w in label)  # word for word: "related article", not "relations"
 
 
 def held_by_asked(head: str, question: str, sentence: str, known: set[str]) -> bool:
@@ -37,6 +73,11 @@ def ordinal_absent(question: str, passages: Sequence[str]) -> bool:
 
 
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
+_COUNTING_ORDINALS = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_SERIAL = re.compile(
+    r"\b(?:how many|what number|which number) (?:[\w-]+ )?(?:rounds?|sessions?|times|meetings?|installments?|stages?"
+    r"|phases?)\b"
+)
 _DURATION = r"\b(\d+|a|an|one|two|three|several|few)\s+(minutes?|hours?|days?|weeks?|months?|years?)\b"
 _CLOCK = r"\b\d{1,2}(:\d\d)?\s*(a\.?m\.?|p\.?m\.?)|\b\d{1,2}:\d\d\b|\b(noon|midnight|morning|afternoon|evening)\b"
 _LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
@@ -67,7 +108,9 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         return True
     low = fold(sentence)
     if kind == "number":
-        return bool(_counts(sentence) - _counts(question)) or bool(re.search(_NUMBER_WORDS, low))
+        ordinals = set(words(low)) - set(words(fold(question)))  # "how many rounds": "the second round"
+        serial = _SERIAL.search(fold(question)) and any(o in ordinals for o in _COUNTING_ORDINALS)
+        return bool(_counts(sentence) - _counts(question)) or bool(re.search(_NUMBER_WORDS, low)) or bool(serial)
     if kind == "duration":
         return bool(re.search(_DURATION, low))
     if kind == "time":
@@ -111,19 +154,70 @@ def missing_numbers(question: str, window: list[str]) -> bool:
     return bool(numbers(question) - set().union(*(numbers(t) for t in window)))
 
 
+_PRONOUNS = {"they", "he", "she", "it", "you", "we", "i", "them", "him", "her"}
 _PRONOUN_SAYS = re.compile(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", re.I)
 
 
+_PAST_ROLE = re.compile(
+    r"\b(?:former|formerly|previously|until|prior|ex|earlier|before becoming|had served|served as|used to)\b", re.I
+)
+
+
+def earlier_role(sentence: str) -> bool:
+    """The sentence speaks of a role held before ("formerly", "had served as", "until")."""
+    return _PAST_ROLE.search(sentence) is not None
+
+
+def mentions_any(terms: list[str], window: list[str]) -> bool:
+    """One of the name stems occurs in the sentence or the one before it."""
+    have = {stem(w) for t in window for w in words(t)}
+    return any(terms_match(n, h) for n in terms for h in have)
+
+
+_NEGATOR = {"not", "no", "never", "nor", "neither", "without"}
+
+
+def negates_asked(question: str, sentence: str) -> bool:
+    """The sentence denies something the question asks about: "not on normalizing" for "meant to normalize"."""
+    asked = {stem(w) for w in words(fold(question)) if len(w) >= 5 and w not in STOPWORDS}
+    tokens = [fold(w) for w in words(sentence)]
+    for i, token in enumerate(tokens):
+        if token in _NEGATOR or token.endswith("n't"):
+            if any(terms_match(stem(t), a) for t in tokens[i + 1 : i + 5] for a in asked):
+                return True
+    return False
+
+
+def _speaker_terms(speaker: str) -> list[str]:
+    """Names in the speaker phrase, or its content words when it has none ("vladimir putin", "the spokesman")."""
+    found = [n for w in words(speaker) if w[:1].isupper() for n in names(w)]
+    if found:
+        return found
+    content = [stem(fold(w).removesuffix("'s")) for w in words(speaker)]
+    return [w for w in content if w not in STOPWORDS and w not in _PRONOUNS]
+
+
 def speaks(speaker: str, window: list[str]) -> bool:
-    """The speaker (a name) is the one saying something: named next to a reporting verb, or "she added" after."""
-    asked = [n for w in words(speaker) if w[:1].isupper() for n in names(w)]
-    if not asked:
+    """The speaker is the one saying something: named next to a reporting verb, or "she added" after.
+
+    A speaker given by role ("Putin's press secretary") must be matched by that role ("Kremlin spokesman").
+    """
+    roles = [(p, g) for p, g in phrase_groups(fold(speaker)) if any(stem(w) in ROLE_NOUNS for w in p.split())]
+    asked = [] if roles else _speaker_terms(speaker)
+    if not asked and not roles:
         return True  # "what did they say": nobody to check
     text, before = window
     texts = [text, before] if _PRONOUN_SAYS.search(text) else [text]
     for t in texts:
         for m in REPORTING_VERB.finditer(t):
-            near = words(t[max(0, m.start() - 60) : m.end() + 40])
-            if any(terms_match(a, stem(w)) for a in asked for w in near if w[:1].isupper()):
+            span = t[max(0, m.start() - 60) : m.end() + 40]
+            if any(terms_match(a, stem(fold(w))) for a in asked for w in words(span)):
+                return True
+            if any(_pattern_in(p, span) or paraphrased(p, g, fold(span)) for p, g in roles):
                 return True
     return False
+
+
+def _pattern_in(phrase: str, text: str) -> bool:
+    """The (folded) phrase occurs in the text as whole words."""
+    return re.search(r"\b" + re.escape(phrase) + r"\b", fold(text)) is not None

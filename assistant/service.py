@@ -19,7 +19,8 @@ from assistant.ingest import Ingestor, IngestReport
 from assistant.lexical import LexicalIndex
 from assistant.models import Answer, Citation, Hit
 from assistant.protocols import Generator
-from assistant.question import fix_question_words
+from assistant.publisher import answer_publisher
+from assistant.question import fix_question_words, respell
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retriever import HybridRetriever
 from assistant.settings import Settings, load_settings
@@ -123,7 +124,7 @@ class Assistant:
             standalone_question=standalone,
             retrieved=hits,
         )
-        if dated := self._dated(cased, evidence):
+        if dated := self._dated(cased, evidence) or self._published(cased, evidence):
             base.answer, base.citations = citations(dated)
             base.abstained, base.timings_ms = False, {**timings, "total": _ms(start)}
             yield base
@@ -162,13 +163,19 @@ class Assistant:
     def evidence(self, standalone: str, timings: dict[str, float] | None = None) -> tuple[list[Hit], str, Evidence]:
         """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
         hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
-        cased = recase(fix_question_words(standalone), [hit.chunk.text for hit in hits])  # "did lavrov" names Lavrov
+        texts = [hit.chunk.text for hit in hits]
+        cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did lavrov" names Lavrov
         return hits, cased, gather(cased, hits, self.embedder)
 
     def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:
         """Date arithmetic (what date, which weekday, how many days) when the documents date the events."""
         top_k = self.settings.retrieval.top_k
         return answer_dates(question, evidence.sentences, lambda text: self.retriever.retrieve(text, top_k))
+
+    def _published(self, question: str, evidence: Evidence) -> DateAnswer | None:
+        """The outlet that published a document, from its original web address."""
+        top_k = self.settings.retrieval.top_k
+        return answer_publisher(question, evidence.sentences, lambda text: self.retriever.retrieve(text, top_k))
 
     def _retrieve(self, question: str, timings: dict[str, float]) -> list[Hit]:
         """Hybrid retrieval; an empty index is a user-facing error."""

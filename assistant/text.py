@@ -224,6 +224,13 @@ def strip_idioms(text: str) -> str:
     return " ".join(_IDIOMS.sub(" ", text).split())
 
 
+_EXCLUSION = re.compile(
+    r"\b(?:off the (?:agenda|table)|off-limits|off limits|excluded|ruled out|left out|kept off|barred|banned"
+    r"|not (?:on|part of|included|discussed|allowed))\b",
+    re.I,
+)
+
+
 def polarity(question: str, sentence: str) -> str:
     """Yes/No for a yes/no question from its best evidence sentence.
 
@@ -231,7 +238,7 @@ def polarity(question: str, sentence: str) -> str:
     stated), or when a name the question asks about is absent while the sentence names others.
     """
     if _NEGATION.search(sentence):
-        return "No"
+        return "Yes" if _EXCLUSION.search(question) else "No"  # "is Ukraine off the agenda": "not on the agenda"
     question = strip_idioms(question)
     if contrast(question, sentence):
         return "No"
@@ -243,14 +250,22 @@ def polarity(question: str, sentence: str) -> str:
     return "Yes"
 
 
+_CALENDAR = {stem(w) for w in MONTHS + WEEKDAYS}
+
+
 def _same_kind(missing: str, other: str, question: str, sentence: str) -> bool:
     """The sentence names another thing of the kind the question asked about: a country, a place, a person."""
-    if missing in ALIAS_GROUP:
-        return other in ALIAS_GROUP
     places = re.compile(r"\b(?:in|at|near|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
     asked_places = {stem(w) for m in places.finditer(question) for w in words(m.group(1))}
+    stated_places = {stem(w) for m in places.finditer(sentence) for w in words(m.group(1))}
+    if missing in asked_places and other in stated_places:
+        return True  # "held in Moscow": the sentence puts it in another place
+    if missing in ALIAS_GROUP:
+        return other in ALIAS_GROUP
+    if missing in _CALENDAR:  # "Thursday's meeting" asked: only another day contradicts it
+        return other in _CALENDAR
     if missing in asked_places:
-        return any(other in {stem(w) for w in words(m.group(1))} for m in places.finditer(sentence))
+        return False
     return other not in ALIAS_GROUP
 
 
@@ -382,3 +397,4 @@ def recase(question: str, texts: Sequence[str]) -> str:
         return w[:1].upper() + w[1:] if known else w
 
     return _WORD.sub(fix, question)
+

@@ -158,3 +158,53 @@ def test_speakers_typos_places_and_outcomes() -> None:
     envoy = "Russia's ambassador to the United States, Alexander Darchiyev, will lead the delegation."
     assert not type_satisfied("place", "In what city are the teams from Washington convening?", envoy)
     assert type_satisfied("place", "In what city are the teams convening?", "The talks take place in Istanbul.")
+
+
+PESKOV = '"Our side will be represented by the Foreign Ministry," Kremlin spokesman Dmitry Peskov told reporters.'
+KREMLIN = "The second round of talks will take place Thursday in Istanbul, the Kremlin said Tuesday."
+
+
+def test_speaker_by_role_topic_and_earlier_role() -> None:
+    from assistant.question import EARLIER_ROLE, speaker_of, topic_names
+    from assistant.sentence_checks import earlier_role, speaks
+
+    speaker = speaker_of("According to Putin's press secretary, which body will speak for Moscow?")
+    assert speaker == "Putin's press secretary"
+    assert speaks(speaker, [PESKOV, ""])  # press secretary ~ spokesman
+    assert not speaks(speaker, [KREMLIN, ""])  # the Kremlin speaks, but not its spokesman
+    assert speaker_of("According to the article, who leads the delegation?") is None
+    assert not speaks("vladimir putin", [KREMLIN, ""])  # lower-case names are still names
+    assert topic_names("What did the Kremlin spokesman say about the Ukraine peace process?") == ["ukraine"]
+    assert EARLIER_ROLE.search("What position did Sonata Coulter hold before her current role?")
+    assert not earlier_role("Coulter will lead the U.S. delegation.")
+    assert earlier_role("Coulter previously served as consul in Moscow.")
+
+
+def test_yes_no_choices_counts_and_page_parts() -> None:
+    from assistant.question import answer_type, asks_title
+    from assistant.sentence_checks import credit_line, labelled, negates_asked, type_satisfied
+    from assistant.text import polarity
+
+    assert answer_type("Is Thursday's meeting the first, second or third installment?") == "other"
+    assert answer_type("Are political, security or Ukraine issues on the agenda?") == "yesno"
+    second = "Thursday's talks will mark the second round of negotiations."
+    assert type_satisfied("number", "How many rounds of negotiations will there have been?", second)
+    assert not type_satisfied("number", "How many days will the talks last?", second)
+    ministry = "Russia's Foreign Ministry said it will mark the second round of negotiations."
+    assert polarity("Will Thursday's meeting be the second round of negotiations?", ministry) == "Yes"
+    assert negates_asked("Are the talks meant to normalize relations?", "They are not on normalizing a relationship.")
+    assert not negates_asked("Are the talks meant to normalize relations?", "They will not be long.")
+    assert credit_line("Russian Foreign Ministry", "Russian Ambassador Alexander Darchiyev.")
+    assert not credit_line("The talks will go ahead.", "Russian Ambassador Alexander Darchiyev.")
+    assert labelled("What is the title of the related article?", "Related article: How Trade Wars End")
+    assert not labelled("What is the title of the article?", "Original url: https://example.com")
+    assert not asks_title("What is the title of the related article linked in the piece?")
+
+
+def test_question_typos_fixed_against_the_texts() -> None:
+    from assistant.question import respell
+
+    texts = ["Russia's newly appointed ambassador confirmed the statements."]
+    assert respell("Is he a newly apointed ambasador?", texts) == "Is he a newly appointed ambassador?"
+    assert respell("Who confrimed it?", texts) == "Who confirmed it?"
+    assert respell("What was stated?", texts) == "What was stated?"  # a real word one letter off stays
