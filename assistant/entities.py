@@ -54,3 +54,23 @@ def new_person(question: str, sentence: str, known: set[str]) -> bool:
     """The sentence mentions a person the question does not."""
     asked = {_plain(w) for w in words(question)}
     return bool(people_in(sentence, known) - asked)
+
+
+def _side(text: str, name: str) -> int | None:
+    """The country a person is introduced with: the first country word of the clause naming them."""
+    at = fold(text).find(name)
+    if at < 0:
+        return None
+    clause = re.split(r",\s*and\b|;", fold(text[:at]))[-1]
+    groups = [ALIAS_GROUP[w] for w in (_plain(t) for t in words(clause)) if w in ALIAS_GROUP]
+    return groups[0] if groups else None
+
+
+def new_person_on_side(question: str, sentence: str, known: set[str]) -> bool:
+    """A person the question does not name, not introduced as another country's ("besides Coulter, which U.S. ...")."""
+    asked_words = [_plain(w) for w in words(question)]
+    sides = {ALIAS_GROUP[w] for w in asked_words if w in ALIAS_GROUP}
+    fresh = people_in(sentence, known) - set(asked_words)
+    if len(sides) != 1:
+        return bool(fresh)
+    return any(_side(sentence, person) in (None, *sides) for person in fresh)

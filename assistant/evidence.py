@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.entities import new_person, surnames
+from assistant.entities import new_person, new_person_on_side, surnames
 from assistant.lexicon import paraphrased, phrase_groups
 from assistant.models import Hit, Sentence
 from assistant.protocols import Embedder
@@ -174,14 +174,14 @@ def soft_has(term: str, text: str, soft: SoftMatch, similar: bool = True) -> boo
 _EVENT_SKIP = {"date", "day", "time", "month", "year", "week", "hour", "exact", "exactly", "last", "first", "next"}
 
 
-def covers_event(question: str, sentence: str, soft: SoftMatch, similar: bool = False) -> bool:
+def covers_event(question: str, sentence: str, soft: SoftMatch, similar: bool = False, share: float = 0.33) -> bool:
     """A sentence dating an event must state that event: most of the question's non-name words."""
     asked = {stem(n) for n in names(question)}
     event = [t for t in content_terms(question) if t not in asked and t not in _EVENT_SKIP]
     event = [t for t in event if t not in MONTHS and t not in WEEKDAYS]
     if not event:
         return True
-    return sum(soft_has(t, sentence, soft, similar) for t in event) / len(event) >= 0.33
+    return sum(soft_has(t, sentence, soft, similar) for t in event) / len(event) >= share
 
 
 def reason_fit(question: str, sentence: str) -> float:
@@ -306,7 +306,7 @@ def _party_factor(a: _Asked, text: str, window: list[str]) -> float:
         f *= 0.5  # "what did Peskov say about Ukraine": he speaks, but not of Ukraine
     if EARLIER_ROLE.search(q) and not earlier_role(text):
         f *= 0.5  # "what post did Coulter hold before": the sentence gives her current one
-    if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person(q, text, a.known):
+    if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person_on_side(q, text, a.known):
         f *= 0.6  # "besides Coulter, which other officials": nobody new is named
     return f
 

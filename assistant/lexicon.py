@@ -109,3 +109,10 @@ def same_place(a: str, b: str) -> bool:
     """Two folded stems name the same country (U.S. ~ American ~ Washington)."""
     group = ALIAS_GROUP.get(a)
     return group is not None and group == ALIAS_GROUP.get(b)
+
+
+def expand_query(question: str) -> str:
+    """The question plus the other wordings of its lexicon phrases, so keyword search finds paraphrased passages."""
+    low = question.lower()
+    extra = [other for phrase, group in phrase_groups(low) for other in group if other != phrase and len(other) > 3]
+    return question if not extra else f"{question} {' '.join(dict.fromkeys(extra))}"

@@ -19,7 +19,9 @@ YES_NO_AFTER_CLAUSE = re.compile(
 )
 
 
-_PLACE_NOUNS = "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location"
+_PLACE_NOUNS = (
+    "city|country|nation|kingdom|region|province|island|capital|place|venue|building|location|hotel|palace|room"
+)
 
 
 _TYPOS = {  # misspelt question words
@@ -60,7 +62,7 @@ def answer_type(question: str) -> str:
     if re.search(r"\bwhat is the name\b", q) or (re.search(r"\bwho(m|se)?\b", q) and not _LEADS_OTHER.match(q)):
         return "person"
     if re.search(
-        rf"\bwhere\b|\b(which|what) ([\w-]+ )?({_PLACE_NOUNS})\b",
+        rf"\bwhere\b|\b(which|what) ([\w-]+ )?(?:or )?({_PLACE_NOUNS})\b",
         q,
     ):
         return "place"

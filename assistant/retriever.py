@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from assistant.lexical import LexicalIndex
+from assistant.lexicon import expand_query
 from assistant.models import Hit
 from assistant.protocols import Embedder, Store
 
@@ -35,6 +36,8 @@ class HybridRetriever:
     def retrieve(self, question: str, k: int) -> list[Hit]:
         """Top-k fused hits; every hit carries its cosine similarity to the question."""
         lexical_job = self._pool.submit(self.lexical.search, question, self.candidates)  # BM25 while embedding
+        wider = expand_query(question)  # "top diplomat" also searches "foreign minister", "secretary of state"
+        wider_job = self._pool.submit(self.lexical.search, wider, self.candidates) if wider != question else None
         qvec = self.embedder.embed([question])[0]
         dense = self.store.search(qvec, self.candidates)
         lexical = lexical_job.result()
@@ -46,6 +49,9 @@ class HybridRetriever:
             hit = fused.setdefault(chunk.id, Hit(chunk=chunk, score=0.0, dense=math.nan))
             hit.score += 1.0 / (self.rrf_k + rank + 1)
             hit.lexical_rank = rank
+        for rank, chunk in enumerate(wider_job.result() if wider_job else []):
+            hit = fused.setdefault(chunk.id, Hit(chunk=chunk, score=0.0, dense=math.nan))
+            hit.score += 0.5 / (self.rrf_k + rank + 1)  # paraphrases count, less than the user's own words
         top = sorted(fused.values(), key=lambda h: h.score, reverse=True)[:k]
         self._fill_dense(qvec, [h for h in top if math.isnan(h.dense)])
         return top

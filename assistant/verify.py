@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from assistant.evidence import Evidence, terms_match
 from assistant.generation import GenerationInput, extractive_answer
+from assistant.lexicon import ROLE_NOUNS
 from assistant.models import Sentence
 from assistant.protocols import Embedder
+from assistant.question import asks_title
 from assistant.retriever import cosine
 from assistant.settings import VerifySettings
 from assistant.text import (
@@ -109,6 +111,9 @@ def _full_names(text: str) -> set[str]:
 
 def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> bool:
     """The answer must name what the top evidence names (who/where/which) or carry some of its content (other)."""
+    if asks_title(question):  # "what is Coulter's title": the answer must give a title the best evidence gives
+        titles = _role_stems(top) - _role_stems(question)
+        return not titles or any(titles & _role_stems(c) for c in claims)
     if kind == "other":  # the answer must carry something of the best evidence beyond the question's own words
         asked = content_terms(question)
         new = [t for t in content_terms(top) if not any(terms_match(t, a) for a in asked)]
@@ -123,6 +128,11 @@ def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> 
         in_runs = {stem(w) for run in _full_names(top) for w in run.split()}
         return any(_among(a, in_runs) for a in said)
     return any(_among(a, offered) for a in said)
+
+
+def _role_stems(text: str) -> set[str]:
+    """Role nouns a text uses (ambassador, secretary, spokesman), as stems."""
+    return {stem(fold(w)) for w in words(text)} & ROLE_NOUNS
 
 
 def _among(term: str, terms: set[str]) -> bool:
