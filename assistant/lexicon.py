@@ -15,7 +15,7 @@ _COUNTRY_GROUPS = (
     "france french paris",
     "germany german berlin",
     "turkey turkish turkiye ankara",
-    "saudi riyadh",
+    "saudi riyadh jeddah",
     "israel israeli",
     "iran iranian tehran",
     "india indian delhi",

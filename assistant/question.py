@@ -149,7 +149,8 @@ _OUTCOME = re.compile(
 )
 _RESULT = re.compile(r"\bwhat (?:came|resulted|emerged) (?:out )?(?:of|from)\b|\bwhat was the (?:outcome|result) of\b")
 _TYPE_WORDS = set(
-    "time date day month year week hour city country nation place kind type sort name number amount".split()
+    "time date day month year week hour city country nation place kind type sort name number amount war conflict"
+    " crisis".split()
 )
 
 
