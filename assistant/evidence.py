@@ -39,7 +39,6 @@ from assistant.sentence_checks import (
     labelled,
     mentions_any,
     missing_numbers,
-    negates_asked,
     ordinal_absent,
     speaks,
     type_satisfied,
@@ -63,6 +62,7 @@ from assistant.text import (
     terms_match,
     words,
 )
+from assistant.yesno import negates_asked
 
 _SOFT_FLOOR, _SOFT_FULL = 0.35, 0.65  # word cosine below the floor earns nothing; at FULL a synonym counts fully
 _SOFT_SKIP = 1  # a word right after a name, or one modifier further, names a specific role: no soft match
@@ -346,6 +346,12 @@ def _previous(sentences: Sequence[Sentence]) -> dict[int, str]:
     }
 
 
+def _caption(sent: Sentence, previous: dict[int, str]) -> str:
+    """The caption a photo-credit line closes ("Ambassador ... Darchiyev." before "Russian Foreign Ministry")."""
+    before = previous.get(id(sent), "")
+    return before if credit_line(sent.text, before) else ""
+
+
 def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
     """Score every candidate sentence; answerability is the best sentence's score."""
     question = strip_idioms(question)
@@ -370,10 +376,14 @@ def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
         _previous(sentences),
         asks_title(question),
     )
+    by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
+    credit = CREDIT_QUESTION.search(question) is not None
     for sent, vec in zip(sentences, vectors[1:], strict=True):
         terms = [t for t in qterms if t not in _REASON_WORDS] if asked.reason and gives_reason(sent.text) else qterms
-        cov_sentence = coverage(terms, sent.text, soft)
-        score = 0.5 * cosine(qvec, vec) + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft)
+        caption = _caption(sent, asked.previous) if credit else ""
+        cov_sentence = coverage(terms, f"{caption} {sent.text}", soft)
+        near = max(cosine(qvec, vec), cosine(qvec, by_text[caption]) if caption in by_text else 0.0)
+        score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft)
         sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named)
         sent.vector = vec
     sentences.sort(key=lambda s: s.score, reverse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.text import polarity
+from assistant.yesno import polarity
 
 
 @dataclass

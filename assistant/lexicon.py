@@ -7,7 +7,7 @@ from functools import lru_cache
 
 # Countries and the words texts use for them interchangeably (demonym, capital, seat of power); folded stems.
 _COUNTRY_GROUPS = (
-    "u.s us usa u.s.a america american washington",
+    "u.s us usa u.s.a america american washington states",
     "russia russian moscow",
     "u.k uk britain british london",
     "ukraine ukrainian kyiv kiev",
@@ -64,13 +64,16 @@ _PHRASE_GROUPS = (
     ("invaded", "invasion", "attacked", "offensive", "incursion"),
     ("met", "meeting", "sit-down", "sat down", "held talks", "get-together", "face-to-face"),
     ("previous", "last", "prior", "earlier", "preceding"),
-    ("expulsions", "expelled", "kicked out", "removals", "ousted", "ousting"),
+    ("expulsions", "expulsion", "expelled", "kicked out", "removals", "removal", "ousted", "ousting"),
     ("staff", "personnel", "employees", "diplomats"),
     ("agenda", "discussed", "on the table", "up for discussion", "topics", "subject of discussion", "discussion"),
     ("tit-for-tat", "reciprocal", "retaliatory", "retaliation", "retaliate", "in kind", "back-and-forth",
      "back and forth", "mutual"),
     ("strained", "soured", "frayed", "tense", "deteriorated", "worsened", "damaged"),
-    ("reset", "fresh start", "restart", "thaw", "rapprochement", "mend"),
+    ("reset", "fresh start", "restart", "thaw", "rapprochement", "mend", "fix things", "fix relations",
+     "repair relations", "repair ties", "improve relations", "improve ties"),
+    ("restoring", "restore", "restoration", "reopening", "reopen", "fixing", "fix", "repairing", "repair",
+     "stabilizing", "stabilize"),
     ("relations", "ties", "relationship"),
 )
 

@@ -26,13 +26,15 @@ _PLACE_NOUNS = (
 
 _TYPOS = {  # misspelt question words
     "wich": "which", "whcih": "which", "whihc": "which", "waht": "what", "whta": "what", "wat": "what", "hwo": "how",
-    "whos": "who's", "whats": "what's", "wheer": "where", "whre": "where", "wehn": "when", "whn": "when",
+    "whos": "who's", "whats": "what's",
+    "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth",
+    "wheer": "where", "whre": "where", "wehn": "when", "whn": "when",
 }  # fmt: skip
 
 
 def fix_question_words(question: str) -> str:
     """Common misspellings of question words ("wich venue"), so the question's shape is still read."""
-    return re.sub(r"\b[A-Za-z]+\b", lambda m: _fix_case(m.group(0), _TYPOS.get(m.group(0).lower())), question)
+    return re.sub(r"\b[A-Za-z0-9]+\b", lambda m: _fix_case(m.group(0), _TYPOS.get(m.group(0).lower())), question)
 
 
 def _fix_case(word: str, fixed: str | None) -> str:
@@ -59,7 +61,9 @@ def answer_type(question: str) -> str:
         return "number"
     if re.search(r"\bwhen\b|\b(what|which|exact) (date|day|year|month)\b", q):
         return "date"
-    if re.search(r"\bwhat is the name\b", q) or (re.search(r"\bwho(m|se)?\b", q) and not _LEADS_OTHER.match(q)):
+    if re.search(r"\bwhat is the name\b|\b(?:which|what) (?:individual|person|man|woman|guy)\b", q) or (
+        re.search(r"\bwho(m|se)?\b", q) and not _LEADS_OTHER.match(q)
+    ):
         return "person"
     if re.search(
         rf"\bwhere\b|\b(which|what) ([\w-]+ )?(?:or )?({_PLACE_NOUNS})\b",
@@ -104,7 +108,8 @@ _ABOUT = re.compile(
 EARLIER_ROLE = re.compile(
     r"\bbefore (?:her|his|their|its|taking|becoming|assuming)\b|\b(?:previous|prior|former|earlier|past)"
     r" (?:role|job|post|position|title|career)s?\b|\bprior to (?:her|his|their|becoming|taking)\b"
-    r"|\bwho (?:served|had served|was serving) as\b.*\b(?:before|prior to|until)\b",
+    r"|\bwho (?:served|had served|was serving) as\b.*\b(?:before|prior to|until)\b"
+    r"|\bwho (?:preceded|replaced|came before)\b",
     re.I,
 )
 

@@ -174,20 +174,6 @@ def mentions_any(terms: list[str], window: list[str]) -> bool:
     return any(terms_match(n, h) for n in terms for h in have)
 
 
-_NEGATOR = {"not", "no", "never", "nor", "neither", "without"}
-
-
-def negates_asked(question: str, sentence: str) -> bool:
-    """The sentence denies something the question asks about: "not on normalizing" for "meant to normalize"."""
-    asked = {stem(w) for w in words(fold(question)) if len(w) >= 5 and w not in STOPWORDS}
-    tokens = [fold(w) for w in words(sentence)]
-    for i, token in enumerate(tokens):
-        if token in _NEGATOR or token.endswith("n't"):
-            if any(terms_match(stem(t), a) for t in tokens[i + 1 : i + 5] for a in asked):
-                return True
-    return False
-
-
 def _speaker_terms(speaker: str) -> list[str]:
     """Names in the speaker phrase, or its content words when it has none ("vladimir putin", "the spokesman")."""
     found = [n for w in words(speaker) if w[:1].isupper() for n in names(w)]

@@ -224,51 +224,6 @@ def strip_idioms(text: str) -> str:
     return " ".join(_IDIOMS.sub(" ", text).split())
 
 
-_EXCLUSION = re.compile(
-    r"\b(?:off the (?:agenda|table)|off-limits|off limits|excluded|ruled out|left out|kept off|barred|banned"
-    r"|not (?:on|part of|included|discussed|allowed))\b",
-    re.I,
-)
-
-
-def polarity(question: str, sentence: str) -> str:
-    """Yes/No for a yes/no question from its best evidence sentence.
-
-    No when the sentence is negated, when it names a different ordinal ("first" asked, "second"
-    stated), or when a name the question asks about is absent while the sentence names others.
-    """
-    if _NEGATION.search(sentence):
-        return "Yes" if _EXCLUSION.search(question) else "No"  # "is Ukraine off the agenda": "not on the agenda"
-    question = strip_idioms(question)
-    if contrast(question, sentence):
-        return "No"
-    have = {stem(w) for w in words(sentence)}
-    missing = [n for n in names(question) if not any(h.startswith(n[:5]) or terms_match(n, h) for h in have)]
-    others = [n for n in names(sentence) if not any(terms_match(n, q) for q in names(question))]
-    if any(_same_kind(m, o, question, sentence) for m in missing for o in others):
-        return "No"
-    return "Yes"
-
-
-_CALENDAR = {stem(w) for w in MONTHS + WEEKDAYS}
-
-
-def _same_kind(missing: str, other: str, question: str, sentence: str) -> bool:
-    """The sentence names another thing of the kind the question asked about: a country, a place, a person."""
-    places = re.compile(r"\b(?:in|at|near|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
-    asked_places = {stem(w) for m in places.finditer(question) for w in words(m.group(1))}
-    stated_places = {stem(w) for m in places.finditer(sentence) for w in words(m.group(1))}
-    if missing in asked_places and other in stated_places:
-        return True  # "held in Moscow": the sentence puts it in another place
-    if missing in ALIAS_GROUP:
-        return other in ALIAS_GROUP
-    if missing in _CALENDAR:  # "Thursday's meeting" asked: only another day contradicts it
-        return other in _CALENDAR
-    if missing in asked_places:
-        return False
-    return other not in ALIAS_GROUP
-
-
 def terms_match(a: str, b: str) -> bool:
     """Stems match when equal, aliases, or one is a prefix (>= 4 letters) of the other: russia ~ russian."""
     if a == b or same_place(a, b):

@@ -19,12 +19,12 @@ from assistant.text import (
     fold,
     names,
     numbers,
-    polarity,
     role_unsupported,
     split_sentences,
     stem,
     words,
 )
+from assistant.yesno import polarity
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -112,7 +112,7 @@ def _full_names(text: str) -> set[str]:
 def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> bool:
     """The answer must name what the top evidence names (who/where/which) or carry some of its content (other)."""
     if asks_title(question):  # "what is Coulter's title": the answer must give a title the best evidence gives
-        titles = _role_stems(top) - _role_stems(question)
+        titles = {stem(fold(w)) for w in words(top) if w[:1].isupper()} & ROLE_NOUNS - _role_stems(question)
         return not titles or any(titles & _role_stems(c) for c in claims)
     if kind == "other":  # the answer must carry something of the best evidence beyond the question's own words
         asked = content_terms(question)

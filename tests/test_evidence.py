@@ -104,7 +104,8 @@ def test_question_shapes() -> None:
 
 def test_role_holders_places_and_previous() -> None:
     from assistant.sentence_checks import held_by_asked, type_satisfied
-    from assistant.text import contrast, polarity
+    from assistant.text import contrast
+    from assistant.yesno import polarity
 
     sent = "Russia's new ambassador to the United States, Alexander Darchiyev, and Sonata Coulter will lead."
     known = {"darchiyev", "coulter"}
@@ -182,8 +183,8 @@ def test_speaker_by_role_topic_and_earlier_role() -> None:
 
 def test_yes_no_choices_counts_and_page_parts() -> None:
     from assistant.question import answer_type, asks_title
-    from assistant.sentence_checks import credit_line, labelled, negates_asked, type_satisfied
-    from assistant.text import polarity
+    from assistant.sentence_checks import credit_line, labelled, type_satisfied
+    from assistant.yesno import negates_asked, polarity
 
     assert answer_type("Is Thursday's meeting the first, second or third installment?") == "other"
     assert answer_type("Are political, security or Ukraine issues on the agenda?") == "yesno"

@@ -27,3 +27,25 @@ def test_persons_strip_titles_places_and_bodies() -> None:
     known = surnames([RUBIO])
     assert new_person("Who met Lavrov?", "Lavrov and Rubio met again.", known)
     assert not new_person("Who met Lavrov?", "Lavrov met the ministry.", known)
+
+
+def test_besides_needs_someone_from_the_asked_side() -> None:
+    from assistant.entities import new_person_on_side
+
+    both = (
+        "Russia's ambassador to the United States, Alexander Darchiyev, and U.S. Deputy Assistant Secretary of State"
+        " for Russia and Central Europe Sonata Coulter will lead their delegations."
+    )
+    known = {"darchiyev", "coulter"}
+    assert not new_person_on_side("Besides Coulter, which U.S. officials are on the American delegation?", both, known)
+    assert not new_person_on_side("Besides Darchiyev, which Russian officials are on the delegation?", both, known)
+    assert new_person_on_side("Besides Coulter, who else leads a delegation?", both, known)
+    assert new_person_on_side("Which American official leads the U.S. side?", both, known)
+
+
+def test_query_expansion_adds_other_wordings_only() -> None:
+    from assistant.lexicon import expand_query
+
+    wider = expand_query("Who is Russia's top diplomat?")
+    assert wider.startswith("Who is Russia's top diplomat?") and "foreign minister" in wider
+    assert expand_query("Where are the talks?") == "Where are the talks?"

@@ -1,6 +1,7 @@
 """Sentence splitting and term helpers."""
 
-from assistant.text import content_terms, names, numbers, polarity, sentence_spans, split_sentences
+from assistant.text import content_terms, names, numbers, sentence_spans, split_sentences
+from assistant.yesno import polarity
 
 
 def test_abbreviations_do_not_end_sentences() -> None:
@@ -57,7 +58,8 @@ def test_a_line_break_inside_a_sentence_does_not_split_it() -> None:
 
 
 def test_polarity_needs_a_contradicting_thing_of_the_same_kind() -> None:
-    from assistant.text import polarity, strip_idioms
+    from assistant.text import strip_idioms
+    from assistant.yesno import polarity
 
     met = "Lavrov and Rubio met in Saudi Arabia on Feb. 18."
     assert polarity("Did Lavrov and Rubio meet in Istanbul?", met) == "No"  # another place stated

@@ -61,3 +61,12 @@ def test_model_markers_are_replaced_by_our_attribution() -> None:
     verdict = verify(draft, DATA, evidence, FakeEmbedder(), OPTIONS, numbers)
     assert verdict.text.startswith("Darchiyev and Coulter will lead their respective delegations [1].")
     assert "Feb. 27 [2]." in verdict.text
+
+
+def test_title_answer_must_give_a_title() -> None:
+    evidence, numbers = _evidence()
+    data = GenerationInput("What is Sonata Coulter's title?", [(1, PASSAGE)], "other")
+    wrong = "Sonata Coulter will lead the U.S. delegation in the talks with Russia."
+    assert verify(wrong, data, evidence, FakeEmbedder(), OPTIONS, numbers).fell_back
+    right = "Sonata Coulter is U.S. Deputy Assistant Secretary of State and will lead the delegation."
+    assert not verify(right, data, evidence, FakeEmbedder(), OPTIONS, numbers).fell_back
