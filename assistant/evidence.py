@@ -19,6 +19,7 @@ from assistant.question import (
     EARLIER_ROLE,
     PEOPLE_NOUNS,
     WHO,
+    WHO_SPOKE,
     answer_type,
     asks_reason,
     asks_title,
@@ -40,6 +41,7 @@ from assistant.sentence_checks import (
     mentions_any,
     missing_numbers,
     ordinal_absent,
+    person_reports,
     speaks,
     type_satisfied,
 )
@@ -302,6 +304,8 @@ def _party_factor(a: _Asked, text: str, window: list[str]) -> float:
     q, f = a.question, 1.0
     if (speaker := speaker_of(q)) and not speaks(speaker, window):
         f *= 0.5  # "what did Trump say": a sentence where someone else speaks
+    if WHO_SPOKE.search(q) and not person_reports(text, a.known):
+        f *= 0.6  # "who spoke to reporters": a sentence where a named person speaks
     if (topic := topic_names(q)) and not mentions_any(topic, window):
         f *= 0.5  # "what did Peskov say about Ukraine": he speaks, but not of Ukraine
     if EARLIER_ROLE.search(q) and not earlier_role(text):

@@ -82,9 +82,10 @@ _TAG_QUESTION = re.compile(
     r" (it|they|he|she|there|that))\s*\?*$"
 )
 SPEAKER = re.compile(
-    r"\b(?:what|how) (?:did|does|has|had|do|have) (.+?) (?:(?:personally|actually|publicly|officially) )?(?:say|said"
-    r"|tell|told|state|announce|claim|comment|think|react|respond|reply|replied|answer|reacted|responded|answered"
-    r"|commented)\b",
+    r"\b(?:what|how|which(?: [\w-]+){1,2}) (?:did|does|has|had|do|have) (.+?) (?:(?:personally|actually|publicly"
+    r"|officially) )?(?:say|said|tell|told|state|announce|claim|comment|think|react|respond|reply|replied|answer"
+    r"|reacted|responded|answered|commented|insist|insisted|stress|stressed|emphasi[sz]e|emphasi[sz]ed|note|noted"
+    r"|add|added|declare|declared|deny|denied|warn|warned)\b",
     re.I,
 )
 REACTION = re.compile(
@@ -126,6 +127,7 @@ def speaker_of(question: str) -> str | None:
     return found.group(1) if found else None
 
 
+WHO_SPOKE = re.compile(r"^(?:and |so |but )?who (?:spoke|said|told|talked|announced|stated|commented|briefed)\b", re.I)
 WHO = re.compile(r"\bwho(m|se)?\b", re.I)
 _ENTITY_NOUNS = (
     "agency|organi[sz]ation|company|official|envoy|diplomat|newspaper|ministry|department|service|outlet|network"
@@ -153,6 +155,7 @@ _OUTCOME = re.compile(
     r"(agreed|decided|signed|achieved|resolved|concluded|accomplished)\b"
 )
 _RESULT = re.compile(r"\bwhat (?:came|resulted|emerged) (?:out )?(?:of|from)\b|\bwhat was the (?:outcome|result) of\b")
+_KIND_OF = re.compile(r"\b(?:kind|kinds|type|types|sort|sorts) of ")
 _TYPE_WORDS = set(
     "time date day month year week hour city country nation place kind type sort name number amount war conflict"
     " crisis".split()
@@ -166,7 +169,7 @@ def focus_terms(question: str) -> list[str]:
         return content_terms(outcome.group(1))
     if _RESULT.search(q):  # "what came out of the meeting": a result must be stated
         return content_terms("agreed agreement decided decision result outcome deal")
-    m = _FOCUS.match(q)
+    m = _FOCUS.match(_KIND_OF.sub("", q))  # "what kind of measures": measures
     if not m or set(m.group(1).split()) & _TYPE_WORDS:  # "which country at war": a type and its traits
         return []
     proper = {stem(w) for w in words(question) if w[:1].isupper()}  # names are context, not the thing asked for

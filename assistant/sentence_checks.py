@@ -174,6 +174,15 @@ def mentions_any(terms: list[str], window: list[str]) -> bool:
     return any(terms_match(n, h) for n in terms for h in have)
 
 
+def person_reports(sentence: str, known: set[str]) -> bool:
+    """A named person is the one speaking: "spokeswoman Tammy Bruce told reporters", not "the ministry said"."""
+    for m in REPORTING_VERB.finditer(sentence):
+        near = words(sentence[max(0, m.start() - 25) : m.end() + 25])
+        if any(fold(w).removesuffix("'s") in known for w in near if w[:1].isupper()):
+            return True
+    return False
+
+
 def _speaker_terms(speaker: str) -> list[str]:
     """Names in the speaker phrase, or its content words when it has none ("vladimir putin", "the spokesman")."""
     found = [n for w in words(speaker) if w[:1].isupper() for n in names(w)]
@@ -188,8 +197,10 @@ def speaks(speaker: str, window: list[str]) -> bool:
 
     A speaker given by role ("Putin's press secretary") must be matched by that role ("Kremlin spokesman").
     """
-    roles = [(p, g) for p, g in phrase_groups(fold(speaker)) if any(stem(w) in ROLE_NOUNS for w in p.split())]
+    wordings = phrase_groups(fold(speaker))
+    roles = [(p, g) for p, g in wordings if any(stem(w) in ROLE_NOUNS for w in p.split())]
     asked = [] if roles else _speaker_terms(speaker)
+    roles = roles or wordings  # no role named: the body's other wordings ("presidential administration": Kremlin)
     if not asked and not roles:
         return True  # "what did they say": nobody to check
     text, before = window

@@ -209,3 +209,15 @@ def test_question_typos_fixed_against_the_texts() -> None:
     assert respell("Is he a newly apointed ambasador?", texts) == "Is he a newly appointed ambassador?"
     assert respell("Who confrimed it?", texts) == "Who confirmed it?"
     assert respell("What was stated?", texts) == "What was stated?"  # a real word one letter off stays
+
+
+def test_who_spoke_kinds_of_things_and_insisting_speakers() -> None:
+    from assistant.question import focus_terms, speaker_of
+    from assistant.sentence_checks import person_reports, speaks
+
+    known = {"bruce", "peskov", "darchiyev", "coulter"}
+    assert person_reports("State Department spokeswoman Tammy Bruce told reporters.", known)
+    assert not person_reports("Darchiyev and Coulter will lead their delegations, the ministry said.", known)
+    assert focus_terms("What kind of reciprocal measures preceded the strain?") == ["reciprocal", "measur"]
+    assert speaker_of("Which country did the American spokeswoman insist was excluded?") == "the American spokeswoman"
+    assert speaks("the Russian presidential administration", [KREMLIN, ""])  # the Kremlin, in other words
