@@ -218,6 +218,6 @@ def test_who_spoke_kinds_of_things_and_insisting_speakers() -> None:
     known = {"bruce", "peskov", "darchiyev", "coulter"}
     assert person_reports("State Department spokeswoman Tammy Bruce told reporters.", known)
     assert not person_reports("Darchiyev and Coulter will lead their delegations, the ministry said.", known)
-    assert focus_terms("What kind of reciprocal measures preceded the strain?") == ["reciprocal", "measur"]
+    assert focus_terms("What kind of reciprocal measures have hurt ties?") == ["reciprocal", "measur"]
     assert speaker_of("Which country did the American spokeswoman insist was excluded?") == "the American spokeswoman"
     assert speaks("the Russian presidential administration", [KREMLIN, ""])  # the Kremlin, in other words
