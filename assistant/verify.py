@@ -91,9 +91,23 @@ def _support(
             cosine(vector, sent.vector) >= options.support_threshold
             and _grounded(claim, sent.hit.chunk.text, options.min_token_support)
             and not role_unsupported(claim, sent.hit.chunk.text)  # "Peskov's deputy", "ambassador to Russia"
+            and not misquotes(claim, sent.hit.chunk.text)  # words in quotation marks must be the source's words
         ):
             return sent
     return None
+
+
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+
+
+def misquotes(claim: str, passage: str) -> bool:
+    """The claim puts words in quotation marks that the passage does not say word for word."""
+    said = " ".join(words(fold(passage)))
+    for m in _QUOTED.finditer(claim):
+        quoted = " ".join(words(fold(m.group(1))))
+        if len(quoted.split()) >= 2 and quoted not in said:
+            return True
+    return False
 
 
 def _yes_no_consistent(claims: list[str], question: str, evidence: Evidence) -> bool:

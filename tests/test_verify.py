@@ -70,3 +70,12 @@ def test_title_answer_must_give_a_title() -> None:
     assert verify(wrong, data, evidence, FakeEmbedder(), OPTIONS, numbers).fell_back
     right = "Sonata Coulter is U.S. Deputy Assistant Secretary of State and will lead the delegation."
     assert not verify(right, data, evidence, FakeEmbedder(), OPTIONS, numbers).fell_back
+
+
+def test_misquotes_are_caught() -> None:
+    from assistant.verify import misquotes
+
+    passage = 'The talks would focus strictly on "stabilizing the operations of our bilateral missions."'
+    assert misquotes('They focus on "stabilizing operations" only.', passage)
+    assert not misquotes('They focus on "stabilizing the operations of our bilateral missions".', passage)
+    assert not misquotes("They focus on embassy work.", passage)
