@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.yesno import polarity
+from assistant.yesno import decisive, polarity
 
 
 @dataclass
@@ -31,8 +31,21 @@ def extractive_answer(data: GenerationInput) -> str:
     number, sentence = data.evidence[0]
     quote = " ".join(sentence.split())
     if data.kind == "yesno":
-        return f"{polarity(data.question, quote)} — {quote} [{number}]"
+        said = polarity(data.question, quote)
+        return f"{said} — {quote} [{number}]{_also_settles(data, said)}"
     return f"{quote} [{number}]"
+
+
+def _also_settles(data: GenerationInput, said: str) -> str:
+    """A "No" often rests on two passages ("the second round" twice): quote the runner-up too when it agrees."""
+    if said != "No" or len(data.evidence) < 2 or not decisive(data.question, data.evidence[0][1]):
+        return ""
+    number, sentence = data.evidence[1]
+    if number == data.evidence[0][0] or not decisive(data.question, sentence):
+        return ""
+    if polarity(data.question, sentence) != said:
+        return ""
+    return f" Also: {' '.join(sentence.split())} [{number}]"
 
 
 class ExtractiveGenerator:

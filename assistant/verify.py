@@ -187,7 +187,7 @@ def verify(
         if kept and not verdict.notes[-1:]:
             verdict.notes.append("The model's answer did not address the question.")
         verdict.text = extractive_answer(data)
-        verdict.cited = [evidence.sentences[0]]
+        verdict.cited = [s for s in evidence.sentences[:2] if " ".join(s.text.split()) in verdict.text][:2]
         verdict.fell_back = True
         return verdict
     verdict.text = " ".join(kept)

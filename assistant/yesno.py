@@ -57,6 +57,12 @@ def polarity(question: str, sentence: str) -> str:
     return "Yes"
 
 
+def decisive(question: str, sentence: str) -> bool:
+    """The sentence settles a yes/no by contradiction: it denies the asked thing or states another ordinal or date."""
+    question = strip_idioms(question)
+    return negates_asked(question, sentence) or contrast(question, sentence) or _other_date(question, sentence)
+
+
 def _other_date(question: str, sentence: str) -> bool:
     """The question names a month or weekday (in any case) and the sentence gives only others: "in march"."""
     asked = set(words(fold(question))) & _FULL_CALENDAR

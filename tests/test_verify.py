@@ -79,3 +79,15 @@ def test_misquotes_are_caught() -> None:
     assert misquotes('They focus on "stabilizing operations" only.', passage)
     assert not misquotes('They focus on "stabilizing the operations of our bilateral missions".', passage)
     assert not misquotes("They focus on embassy work.", passage)
+
+
+def test_a_no_rests_on_both_passages_that_settle_it() -> None:
+    from assistant.generation import extractive_answer
+
+    first = "The second round of talks will take place Thursday in Istanbul."
+    second = "The ministry said it will mark the second round of negotiations."
+    data = GenerationInput("Is Thursday's meeting the first round?", [(1, second), (2, first)], "yesno")
+    answer = extractive_answer(data)
+    assert answer.startswith("No — ") and "[1]" in answer and "[2]" in answer
+    yes = GenerationInput("Is Thursday's meeting the second round?", [(1, second), (2, first)], "yesno")
+    assert "[2]" not in extractive_answer(yes)  # a Yes quotes its best passage only
