@@ -16,7 +16,7 @@ _EXCLUSION = re.compile(
 )
 _CALENDAR = {stem(w) for w in MONTHS + WEEKDAYS}
 _FULL_CALENDAR = {w for w in MONTHS + WEEKDAYS if len(w) > 4 or w == "may"}
-_PLACES = re.compile(r"\b(?:in|at|near|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
+_PLACES = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
 
 
 def negates_asked(question: str, sentence: str) -> bool:

@@ -67,3 +67,11 @@ def test_polarity_needs_a_contradicting_thing_of_the_same_kind() -> None:
     peskov = '"Our side will be represented by the Foreign Ministry," Kremlin spokesman Dmitry Peskov said.'
     assert polarity("According to Peskov, will Russia be represented by its Foreign Ministry?", peskov) == "Yes"
     assert strip_idioms("Why, in the first place, if any, did they meet?") == "Why, did they meet?"
+
+
+def test_ambassador_to_a_country_is_not_where_an_event_is() -> None:
+    from assistant.yesno import polarity
+
+    both = "Russia's ambassador to the United States, Alexander Darchiyev, will lead the delegation."
+    assert polarity("Is Darchiyev leading the Russian delegation at the Istanbul talks?", both) == "Yes"
+    assert polarity("Was the meeting held in Moscow?", "They met in Istanbul on Feb. 27.") == "No"
