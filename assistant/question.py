@@ -76,7 +76,10 @@ def answer_type(question: str) -> str:
 
 
 _ORDINAL = r"(?:first|second|third|fourth|fifth|last|final|next)"
-_CHOICE = re.compile(rf"\b{_ORDINAL}(?:, {_ORDINAL})*,? or {_ORDINAL}\b")
+_CHOICE = re.compile(
+    rf"\b{_ORDINAL}(?:, {_ORDINAL})*,? or {_ORDINAL}\b"
+    r"|[:—–-] *[\w-]+(?: [\w-]+)?,? or [\w-]+(?: [\w-]+)?\W*$"  # "TASS: independent, or state-run?"
+)
 _TAG_QUESTION = re.compile(
     r",\s*(yes|no|right|correct|true|is that (right|so|true|correct)|(is|are|was|were|did|do|does|will|has|have)n't"
     r" (it|they|he|she|there|that))\s*\?*$"
@@ -110,7 +113,7 @@ EARLIER_ROLE = re.compile(
     r"\bbefore (?:her|his|their|its|taking|becoming|assuming)\b|\b(?:previous|prior|former|earlier|past)"
     r" (?:role|job|post|position|title|career)s?\b|\bprior to (?:her|his|their|becoming|taking)\b"
     r"|\bwho (?:served|had served|was serving) as\b.*\b(?:before|prior to|until)\b"
-    r"|\bwho (?:preceded|replaced|came before)\b",
+    r"|\bwho (?:preceded|replaced|came before)\b|\bwhom? did [\w .-]+? (?:replace|succeed)\b",
     re.I,
 )
 
@@ -158,7 +161,7 @@ _RESULT = re.compile(r"\bwhat (?:came|resulted|emerged) (?:out )?(?:of|from)\b|\
 _KIND_OF = re.compile(r"\b(?:kind|kinds|type|types|sort|sorts) of ")
 _TYPE_WORDS = set(
     "time date day month year week hour city country nation place kind type sort name number amount war conflict"
-    " crisis".split()
+    " crisis goal aim purpose reason objective motive cause".split()
 )
 
 

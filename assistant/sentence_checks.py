@@ -48,7 +48,9 @@ def labelled(question: str, sentence: str) -> bool:
         return False
     asked = {w.removesuffix("s") for w in words(fold(question))}
     label = [w.removesuffix("s") for w in words(fold(found.group(1)))]
-    return all(w in asked for w in label)  # word for word: "related article", not "relations"
+    if all(w in asked for w in label):  # word for word: "related article", not "relations"
+        return True
+    return any(paraphrased(p, g, fold(question)) for p, g in phrase_groups(fold(found.group(1))))
 
 
 def held_by_asked(head: str, question: str, sentence: str, known: set[str]) -> bool:

@@ -73,7 +73,7 @@ def _degenerate(sentence: str) -> bool:
 def _claims(draft: str) -> list[str]:
     """Answer sentences worth checking (markers removed, fragments dropped)."""
     out = []
-    for sentence in split_sentences(strip_markers(draft).replace("\n", " ")):
+    for sentence in split_sentences(strip_markers(draft).replace("\n", " ").replace("’", "'")):
         sentence = sentence.strip().strip('"').strip()
         if _degenerate(sentence):
             continue

@@ -221,3 +221,14 @@ def test_who_spoke_kinds_of_things_and_insisting_speakers() -> None:
     assert focus_terms("What kind of reciprocal measures have hurt ties?") == ["reciprocal", "measur"]
     assert speaker_of("Which country did the American spokeswoman insist was excluded?") == "the American spokeswoman"
     assert speaks("the Russian presidential administration", [KREMLIN, ""])  # the Kremlin, in other words
+
+
+def test_colon_choices_goals_replacements_and_linked_stories() -> None:
+    from assistant.question import EARLIER_ROLE, answer_type, focus_terms
+    from assistant.sentence_checks import labelled
+
+    assert answer_type("How does the article characterize TASS: independent, or state-run?") == "other"
+    assert answer_type("Did they meet, or not?") == "yesno"
+    assert focus_terms("What goal are the negotiations aimed at?") == []  # a reason, not a thing named "goal"
+    assert EARLIER_ROLE.search("Whom did Alexander Darchiyev replace as ambassador?")
+    assert labelled("What's the headline of the linked story?", "Related article: How Trade Wars End")
