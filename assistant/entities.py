@@ -68,9 +68,8 @@ def _side(text: str, name: str) -> int | None:
 
 def new_person_on_side(question: str, sentence: str, known: set[str]) -> bool:
     """A person the question does not name, not introduced as another country's ("besides Coulter, which U.S. ...")."""
-    asked_words = [_plain(w) for w in words(question)]
+    asked_words = {_plain(w) for w in words(question)}
     sides = {ALIAS_GROUP[w] for w in asked_words if w in ALIAS_GROUP}
-    fresh = people_in(sentence, known) - set(asked_words)
     if len(sides) != 1:
-        return bool(fresh)
-    return any(_side(sentence, person) in (None, *sides) for person in fresh)
+        return new_person(question, sentence, known)
+    return any(_side(sentence, person) in (None, *sides) for person in people_in(sentence, known) - asked_words)

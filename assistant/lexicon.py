@@ -112,6 +112,11 @@ def paraphrased(phrase: str, group: tuple[str, ...], text: str) -> bool:
     return False
 
 
+def worded(phrase: str, group: tuple[str, ...], text: str) -> bool:
+    """Does the (folded) text use the phrase itself or another wording of its group?"""
+    return _pattern(phrase).search(text) is not None or paraphrased(phrase, group, text)
+
+
 def same_place(a: str, b: str) -> bool:
     """Two folded stems name the same country (U.S. ~ American ~ Washington)."""
     group = ALIAS_GROUP.get(a)

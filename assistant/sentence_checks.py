@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, paraphrased, phrase_groups, same_place
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, paraphrased, phrase_groups, same_place, worded
 from assistant.text import (
     MONTHS,
     REPORTING_VERB,
@@ -156,7 +156,6 @@ def missing_numbers(question: str, window: list[str]) -> bool:
     return bool(numbers(question) - set().union(*(numbers(t) for t in window)))
 
 
-_PRONOUNS = {"they", "he", "she", "it", "you", "we", "i", "them", "him", "her"}
 _PRONOUN_SAYS = re.compile(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", re.I)
 
 
@@ -191,7 +190,7 @@ def _speaker_terms(speaker: str) -> list[str]:
     if found:
         return found
     content = [stem(fold(w).removesuffix("'s")) for w in words(speaker)]
-    return [w for w in content if w not in STOPWORDS and w not in _PRONOUNS]
+    return [w for w in content if w not in STOPWORDS]  # pronouns are stopwords: "they" names nobody
 
 
 def speaks(speaker: str, window: list[str]) -> bool:
@@ -212,11 +211,7 @@ def speaks(speaker: str, window: list[str]) -> bool:
             span = t[max(0, m.start() - 60) : m.end() + 40]
             if any(terms_match(a, stem(fold(w))) for a in asked for w in words(span)):
                 return True
-            if any(_pattern_in(p, span) or paraphrased(p, g, fold(span)) for p, g in roles):
+            if any(worded(p, g, fold(span)) for p, g in roles):
                 return True
     return False
 
-
-def _pattern_in(phrase: str, text: str) -> bool:
-    """The (folded) phrase occurs in the text as whole words."""
-    return re.search(r"\b" + re.escape(phrase) + r"\b", fold(text)) is not None

@@ -75,3 +75,10 @@ def test_ambassador_to_a_country_is_not_where_an_event_is() -> None:
     both = "Russia's ambassador to the United States, Alexander Darchiyev, will lead the delegation."
     assert polarity("Is Darchiyev leading the Russian delegation at the Istanbul talks?", both) == "Yes"
     assert polarity("Was the meeting held in Moscow?", "They met in Istanbul on Feb. 27.") == "No"
+
+
+def test_months_in_lower_case_contradict_other_months() -> None:
+    from assistant.yesno import polarity
+
+    assert polarity("did trump take office in june", "Trump took office in January.") == "No"
+    assert polarity("did trump take office in january", "Trump took office in January.") == "Yes"
