@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.generation import ExtractiveGenerator
+from assistant.answering.extractive import ExtractiveGenerator
 from assistant.prompts import load_prompt
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.settings import Settings

@@ -1,85 +1,17 @@
-"""Small lexicons for news text: country aliases, abbreviations and role paraphrases (no answers, only wording)."""
+"""Wording lexicons (data/lexicon.toml): country aliases, short forms and paraphrase groups, with their matchers."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-# Countries and the words texts use for them interchangeably (demonym, capital, seat of power); folded stems.
-_COUNTRY_GROUPS = (
-    "u.s us usa u.s.a america american washington states",
-    "russia russian moscow",
-    "u.k uk britain british london",
-    "ukraine ukrainian kyiv kiev",
-    "china chinese beijing",
-    "france french paris",
-    "germany german berlin",
-    "turkey turkish turkiye ankara",
-    "saudi riyadh jeddah",
-    "israel israeli",
-    "iran iranian tehran",
-    "india indian delhi",
-    "japan japanese tokyo",
-    "e.u eu brussels",
-    "u.n un",
-)
-ALIAS_GROUP: dict[str, int] = {word: i for i, group in enumerate(_COUNTRY_GROUPS) for word in group.split()}
+from assistant.wordlists import word_groups, word_set, word_table
 
-# Nouns that name a role or body tied to a party ("Russia's ambassador", "envoy to the U.S."); stems.
-ROLE_NOUNS = set(
-    """ambassador envoy emissary diplomat minister secretary spokesman spokeswoman spokesperson spokes president
-    leader chief head delegation team side official representative ministry department embassy mission agency
-    negotiator governor mayor chancellor premier king queen prince general commander director chairman chair
-    ceo founder counterpart deputy adviser advisor aide attache consul consulate""".split()
-)
-
-# Shortened words expanded to their stems before comparison.
-SHORT_FORMS = {
-    "dept": "department", "govt": "government", "gov't": "government", "intl": "international",
-    "admin": "administration",
-    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
-    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
-    "dec": "december",
-}
-
-# Role and institution paraphrases common in news writing; each group's phrases name the same kind of thing.
-_PHRASE_GROUPS = (
-    ("top diplomat", "chief diplomat", "foreign minister", "secretary of state", "foreign secretary"),
-    ("spokesman", "spokeswoman", "spokesperson", "press secretary", "press representative", "mouthpiece",
-     "press officer", "spokes", "speaking for", "speaks for", "spoke for"),
-    ("news agency", "wire service", "news wire", "newswire", "wire agency", "news service"),
-    ("foreign ministry", "state department", "foreign office", "foreign affairs", "ministry of foreign affairs",
-     "department of state", "foggy bottom"),
-    ("ambassador", "envoy", "emissary"),
-    ("delegation", "team", "side", "negotiators", "negotiating team"),
-    ("lead", "head", "chair", "represent", "speak for", "act for", "on behalf of"),
-    ("kremlin", "presidential administration", "russian presidency", "putin's"),  # not "Putin": he is not his office
-    ("embassy", "diplomatic mission", "mission", "embassies"),
-    ("president", "leader", "head of state"),
-    ("contributed reporting", "helped with the reporting", "helped with reporting", "contributed to the reporting",
-     "chipped in"),
-    ("taking office", "took office", "assume office", "assumed office", "came into office", "inauguration",
-     "sworn in", "white house", "began his term", "begin his term", "start of his term", "his term began",
-     "assume his post", "assumed his post", "took up his post", "entered office", "took power", "came to power"),
-    ("invaded", "invasion", "attacked", "offensive", "incursion"),
-    ("met", "meeting", "sit-down", "sat down", "held talks", "get-together", "face-to-face"),
-    ("previous", "last", "prior", "earlier", "preceding"),
-    ("expulsions", "expulsion", "expelled", "kicked out", "removals", "removal", "ousted", "ousting"),
-    ("staff", "personnel", "employees", "diplomats"),
-    ("agenda", "discussed", "on the table", "off the table", "up for discussion", "topics", "subject of discussion",
-     "discussion"),
-    ("high-level", "senior-level", "top-level", "high level", "senior level"),
-    ("related article", "linked story", "linked article", "related story", "linked piece", "related link"),
-    ("tit-for-tat", "reciprocal", "retaliatory", "retaliation", "retaliate", "in kind", "back-and-forth",
-     "back and forth", "mutual"),
-    ("strained", "soured", "frayed", "tense", "deteriorated", "worsened", "damaged"),
-    ("reset", "fresh start", "restart", "thaw", "rapprochement", "mend", "fix things", "fix relations", "patch up",
-     "patch things up",
-     "repair relations", "repair ties", "improve relations", "improve ties"),
-    ("restoring", "restore", "restoration", "reopening", "reopen", "fixing", "fix", "repairing", "repair",
-     "stabilizing", "stabilize"),
-    ("relations", "ties", "relationship"),
-)
+_COUNTRY_GROUPS = word_groups("lexicon", "country_groups")
+ALIAS_GROUP: dict[str, int] = {word: i for i, group in enumerate(_COUNTRY_GROUPS) for word in group}
+ROLE_NOUNS = word_set("lexicon", "role_nouns")
+SHORT_FORMS = word_table("lexicon", "short_forms")
+_PHRASE_GROUPS = word_groups("lexicon", "phrase_groups")
 
 
 @lru_cache(maxsize=4096)
@@ -118,7 +50,7 @@ def worded(phrase: str, group: tuple[str, ...], text: str) -> bool:
 
 
 def same_place(a: str, b: str) -> bool:
-    """Two folded stems name the same country (U.S. ~ American ~ Washington)."""
+    """Two folded stems name the same country (France ~ French ~ Paris)."""
     group = ALIAS_GROUP.get(a)
     return group is not None and group == ALIAS_GROUP.get(b)
 

@@ -150,3 +150,19 @@ class Answer:
             "backend": self.backend,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass
+class GenerationInput:
+    """The question and numbered evidence sentences, best first."""
+
+    question: str
+    evidence: list[tuple[int, str]]  # (citation number, sentence)
+    kind: str = "other"
+    history: list[dict[str, str]] = field(default_factory=list)
+    # set by the generator once it has finished: completion tokens it produced (None when it does not know)
+    completion_tokens: int | None = None
+
+    def sources_block(self) -> str:
+        """Numbered sources for a prompt."""
+        return "\n".join(f"[{n}] {text}" for n, text in self.evidence)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from assistant.generation import GenerationInput
-from assistant.models import Chunk, Hit
+from assistant.models import Chunk, GenerationInput, Hit
 
 
 class Embedder(Protocol):

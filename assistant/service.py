@@ -10,22 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
-from assistant.condense import condense
-from assistant.dates import DateAnswer, answer_dates, citations
+from assistant.answering.date_answers import answer_dates, citations
+from assistant.answering.dates import DateAnswer
+from assistant.answering.evidence import Evidence, gather
+from assistant.answering.publisher import answer_publisher
+from assistant.answering.question import fix_question_words, respell
+from assistant.answering.verify import Verdict, verify
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError
-from assistant.evidence import Evidence, gather
-from assistant.generation import GenerationInput
-from assistant.ingest import Ingestor, IngestReport
-from assistant.lexical import LexicalIndex
-from assistant.models import Answer, Citation, Hit
+from assistant.ingest.pipeline import Ingestor, IngestReport
+from assistant.models import Answer, Citation, GenerationInput, Hit
 from assistant.protocols import Generator
-from assistant.publisher import answer_publisher
-from assistant.question import fix_question_words, respell
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
-from assistant.retriever import HybridRetriever
+from assistant.retrieval.condense import condense
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.lexical import LexicalIndex
 from assistant.settings import Settings, load_settings
 from assistant.text import recase, strip_idioms
-from assistant.verify import Verdict, verify
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -164,7 +164,7 @@ class Assistant:
         """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
         hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
         texts = [hit.chunk.text for hit in hits]
-        cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did lavrov" names Lavrov
+        cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did berg" names Berg
         return hits, cased, gather(cased, hits, self.embedder)
 
     def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:

@@ -8,29 +8,15 @@ import unicodedata
 from collections.abc import Sequence
 
 from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, SHORT_FORMS, same_place
+from assistant.wordlists import word_list, word_set, word_table
 
-ABBREVIATIONS = {
-    "u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov",
-    "sen", "rep", "no", "vs", "etc", "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "fig", "approx", "a.m", "p.m",
-}
-STOPWORDS = set(
-    """a an the and or but if of to in on at by for with from as is are was were be been being
-    do does did done have has had having it its it's this that these those there their they them
-    he she his her him we our you your i me my what which who whom whose when where why how
-    will would shall should can could may might must not no yes so than then also just about
-    into over after before between during while up down out off again further once here all any
-    both each few more most other some such only own same too very s t don now said says say
-    according tell told us actually really basically precisely exactly""".split()
-)
+ABBREVIATIONS = word_set("words", "abbreviations")
+STOPWORDS = word_set("words", "stopwords")
 # words about the document itself ("quoted in the article"), not about its content
-STOPWORDS |= set("article story piece document documents text passage quoted mentioned named name called".split())
-QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
-MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+STOPWORDS |= word_set("words", "document_words")
+QUESTION_WORDS = word_set("words", "question_words")
+MONTHS = word_list("words", "months")
+WEEKDAYS = word_list("words", "weekdays")
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -44,16 +30,7 @@ def fold(text: str) -> str:
     return text.replace("’", "'").replace("“", '"').replace("”", '"').lower()
 
 
-IRREGULAR = {
-    "met": "meet", "led": "lead", "held": "hold", "took": "take", "taken": "take", "made": "make",
-    "went": "go", "gone": "go", "began": "begin", "begun": "begin", "told": "tell", "sent": "send",
-    "spoke": "speak", "spoken": "speak", "wrote": "write", "written": "write", "gave": "give",
-    "given": "give", "came": "come", "found": "find", "left": "leave", "chose": "choose",
-    "chosen": "choose", "brought": "bring", "thought": "think", "knew": "know", "known": "know",
-    "saw": "see", "seen": "see", "won": "win", "lost": "lose", "paid": "pay", "sold": "sell",
-    "bought": "buy", "built": "build", "kept": "keep", "meant": "mean", "ran": "run", "rose": "rise",
-    "fell": "fall", "grew": "grow", "drew": "draw", "flew": "fly", "fought": "fight", "caught": "catch",
-}
+IRREGULAR = word_table("words", "irregular_verbs")
 
 
 def stem(word: str) -> str:
@@ -71,12 +48,12 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Word tokens, keeping inner dots and apostrophes (U.S., Russia's); U.S.-Russia gives U.S. and Russia."""
+    """Word tokens, keeping inner dots and apostrophes (U.N., Norway's); Norway-Sweden gives Norway and Sweden."""
     out = []
     for m in _WORD.finditer(text):
         token = m.group(0)
         parts = token.split("-")
-        if len(parts) > 1 and any(p[:1].isupper() for p in parts):  # U.S.-Russia, mid-February
+        if len(parts) > 1 and any(p[:1].isupper() for p in parts):  # Norway-Sweden, mid-February
             out.extend(_US.get(p, p.rstrip(".") or p) for p in parts if p)
         else:
             out.append(_US.get(token, token.rstrip(".") or token))
@@ -225,7 +202,7 @@ def strip_idioms(text: str) -> str:
 
 
 def terms_match(a: str, b: str) -> bool:
-    """Stems match when equal, aliases, or one is a prefix (>= 4 letters) of the other: russia ~ russian."""
+    """Stems match when equal, aliases, or one is a prefix (>= 4 letters) of the other: austria ~ austrian."""
     if a == b or same_place(a, b):
         return True
     short, long_ = sorted((a, b), key=len)
@@ -258,7 +235,7 @@ def _is_name(token: str) -> bool:
 
 
 def slots(tokens: Sequence[str], i: int, max_skip: int = 2) -> tuple[set[str], set[str]]:
-    """Names that qualify the role word at i: before it ("Russia's new ambassador") and after it ("to the U.S.")."""
+    """Names that qualify the role word at i: before it ("Norway's new ambassador") and after it ("to the U.N.")."""
     before: set[str] = set()
     j, skipped = i - 1, 0
     while j >= 0:
@@ -282,7 +259,7 @@ def slots(tokens: Sequence[str], i: int, max_skip: int = 2) -> tuple[set[str], s
 def _clash(a: set[str], b: set[str]) -> bool:
     """Both slots are filled and share no name; a country is compared only with a country."""
     places_a, places_b = {x for x in a if x in ALIAS_GROUP}, {y for y in b if y in ALIAS_GROUP}
-    if bool(places_a) != bool(places_b):  # "Washington's spokesperson" vs "State Department spokeswoman"
+    if bool(places_a) != bool(places_b):  # "Berlin's spokesperson" vs "Foreign Office spokeswoman"
         return False
     return bool(a) and bool(b) and not any(terms_match(x, y) for x in a for y in b)
 
@@ -310,24 +287,24 @@ def _role_noun(token: str) -> bool:
 
 
 def role_conflict(question: str, sentence: str) -> bool:
-    """The sentence names an asked role only for other parties: "U.S. envoy to Russia" vs "Russia's envoy"."""
+    """The sentence names an asked role only for other parties: "French envoy to Germany" vs "Germany's envoy"."""
     return any(clash for _, clash in _role_matches(question, sentence))
 
 
 def role_unsupported(claim: str, passage: str) -> bool:
-    """A role the claim gives a party ("Peskov's deputy") is missing from the passage or held by others there."""
+    """A role the claim gives a party ("Lund's deputy") is missing from the passage or held by others there."""
     return any(not found or clash for found, clash in _role_matches(claim, passage))
 
 
 def heading(sentence: str, tokens: Sequence[str]) -> bool:
-    """A title-case line without closing punctuation ("Talks Set for Thursday in Istanbul")."""
+    """A title-case line without closing punctuation ("Talks Set for Thursday in Vienna")."""
     long_words = [w for w in tokens if len(w) >= 4 and w[:1].isalpha()]
     titled = len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) >= 0.75 * len(long_words)
     return titled and not sentence.rstrip().endswith((".", "!", "?", '"', "”"))
 
 
 def recase(question: str, texts: Sequence[str]) -> str:
-    """Capitalise question words the texts only ever write capitalised mid-sentence: "lavrov" -> "Lavrov"."""
+    """Capitalise question words the texts only ever write capitalised mid-sentence: "berg" -> "Berg"."""
     capital: set[str] = set()
     lower: set[str] = set()
     for text in texts:
@@ -346,7 +323,7 @@ def recase(question: str, texts: Sequence[str]) -> str:
         key = stem(w)
         if not w[:1].islower() or fold(w) in STOPWORDS or any(terms_match(key, low) for low in lower):
             return w
-        if key in ROLE_NOUNS or fold(w) in ROLE_NOUNS:  # "President Trump" titles a name; "president" is no name
+        if key in ROLE_NOUNS or fold(w) in ROLE_NOUNS:  # "President Hale" titles a name; "president" is no name
             return w
         known = key in ALIAS_GROUP or any(terms_match(key, c) for c in capital)  # countries are always names
         return w[:1].upper() + w[1:] if known else w

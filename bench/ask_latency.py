@@ -16,9 +16,9 @@ from pathlib import Path
 
 from benchkit import write_section
 
-from assistant.evaluate import evaluate, load_questions
+from assistant.answering.verify import make_judge
+from assistant.evaluation.runner import evaluate, load_questions
 from assistant.service import Assistant
-from assistant.verify import make_judge
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "eval" / "seed_questions.jsonl"

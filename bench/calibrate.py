@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from assistant.condense import condense
-from assistant.evaluate import Outcome, load_questions
+from assistant.evaluation.runner import Outcome, load_questions
+from assistant.retrieval.condense import condense
 from assistant.service import Assistant
 
 

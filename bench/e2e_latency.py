@@ -22,7 +22,7 @@ from pathlib import Path
 
 from benchkit import ROOT, load_average, median, offline, percentile, run_header, write_section
 
-from assistant.evaluate import load_questions
+from assistant.evaluation.runner import load_questions
 from assistant.models import Answer
 from assistant.service import Assistant
 from assistant.settings import Settings
@@ -84,7 +84,7 @@ BREAKDOWN = """
 import json, sys, time
 marks = [("start", time.perf_counter())]
 def mark(name): marks.append((name, time.perf_counter()))
-import assistant.cli; mark("python + assistant.cli")
+import assistant.interfaces.cli; mark("python + assistant.cli")
 import numpy, tokenizers, safetensors.numpy; mark("import numpy, tokenizers, safetensors")
 import chromadb, langchain_chroma; mark("import chromadb, langchain-chroma")
 from assistant.service import Assistant
@@ -142,7 +142,7 @@ def section(args: argparse.Namespace, rows: dict[int, tuple[dict[str, float], li
     lines += [
         "",
         f"Cold ask ≤ 5 s: {verdict}. Where a cold ask spends its time (the same steps timed one after another "
-        "in a new process; `pyinstrument -m assistant.cli ask …` shows the same split):",
+        "in a new process; `pyinstrument -m assistant.interfaces.cli ask …` shows the same split):",
         "",
         "| step | s |",
         "|---|---|",

@@ -20,9 +20,9 @@ from benchkit import copy_files, doc_files, load_average, median, offline, run_h
 
 from assistant import components  # noqa: F401 - registers the store
 from assistant.adapters.minilm_embedder import MiniLMEmbedder, packaged_model_path
-from assistant.ingest import Ingestor
-from assistant.lexical import LexicalIndex
+from assistant.ingest.pipeline import Ingestor
 from assistant.registry import STORES
+from assistant.retrieval.lexical import LexicalIndex
 from assistant.settings import Settings
 
 
@@ -82,9 +82,9 @@ def one_repeat(n: int, corpus: Path, work: Path, embedder: MiniLMEmbedder, model
 
 def chunk_texts(corpus: Path, settings: Settings) -> list[str]:
     """The chunk texts ingest will embed (same loader and splitter), computed outside any timing."""
-    from assistant.ingest import IngestReport, discover, source_name
-    from assistant.loaders import load
-    from assistant.splitter import split
+    from assistant.ingest.loaders import load
+    from assistant.ingest.pipeline import IngestReport, discover, source_name
+    from assistant.ingest.splitter import split
 
     texts = []
     for path in discover([corpus], IngestReport()):

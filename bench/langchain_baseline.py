@@ -22,14 +22,14 @@ from benchkit import ROOT, copy_files, doc_files, load_average, offline, run_hea
 
 from assistant.adapters.llamacpp_generator import LlamaCppServer
 from assistant.adapters.minilm_embedder import packaged_model_path
-from assistant.evaluate import Report, evaluate, load_questions
-from assistant.ingest import IngestReport, discover, source_name
-from assistant.loaders import load
+from assistant.answering.verify import make_judge
+from assistant.evaluation.runner import Report, evaluate, load_questions
+from assistant.ingest.loaders import load
+from assistant.ingest.pipeline import IngestReport, discover, source_name
 from assistant.models import Answer, Chunk, Citation, Hit
 from assistant.service import Assistant
 from assistant.settings import LocalLLMSettings, Settings
 from assistant.text import sentence_spans
-from assistant.verify import make_judge
 
 QUESTIONS = ROOT / "tests" / "eval" / "seed_questions.jsonl"
 OFF_TOPIC = "What is the recommended dose of ibuprofen for an adult?"
@@ -133,8 +133,8 @@ def section(args: argparse.Namespace, load_before: str, reports: dict[str, Repor
     lines += [
         "- both: all-MiniLM-L6-v2, SmolLM2-135M-Instruct Q4_1 via llama.cpp (2 threads, greedy, 96 new tokens), "
         f"embedder torch threads {args.torch_threads or 'default'} for both; "
-        "text extracted by `assistant.loaders`; questions: all 62 of `tests/eval/seed_questions.jsonl`; scored "
-        "by `assistant.evaluate` with the project's judge.",
+        "text extracted by `assistant.ingest.loaders`; questions: all 62 of `tests/eval/seed_questions.jsonl`; scored "
+        "by `assistant.evaluation.runner` with the project's judge.",
         "- baseline: `RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)` → `Chroma.from_documents` "
         "(LangChain defaults) → `as_retriever(k=4)` → stuff prompt (LangChain's RAG prompt + \"cite [n]\") → "
         "`ChatOpenAI` on llama.cpp's endpoint. History goes into the prompt; retrieval uses the question as "

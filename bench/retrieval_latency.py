@@ -34,10 +34,10 @@ from threadpoolctl import threadpool_limits
 
 from assistant.adapters.chroma_store import ChromaStore
 from assistant.adapters.minilm_embedder import MiniLMEmbedder
-from assistant.lexical import LexicalIndex, query_terms
-from assistant.loaders import load
+from assistant.ingest.loaders import load
 from assistant.models import Chunk
-from assistant.retriever import HybridRetriever
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.lexical import LexicalIndex, query_terms
 from assistant.settings import Settings
 from assistant.text import sentence_spans
 

@@ -7,7 +7,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from tests.test_loaders import _tiny_pdf
+from tests.ingest.test_loaders import _tiny_pdf
 
 GOOD = {"good.md": "# Harbour log\n\nThe harbour master of Port Vell is Ilsa Marchetti.\n"}
 

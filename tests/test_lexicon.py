@@ -1,6 +1,6 @@
 """News lexicons and people: country aliases, role paraphrases, lesser titles, person names."""
 
-from assistant.entities import new_person, persons, surnames
+from assistant.answering.entities import new_person, persons, surnames
 from assistant.lexicon import paraphrased, phrase_groups, same_place
 
 RUBIO = "The talks came after Foreign Minister Sergei Lavrov and U.S. Secretary of State Marco Rubio met on Feb. 18."
@@ -30,7 +30,7 @@ def test_persons_strip_titles_places_and_bodies() -> None:
 
 
 def test_besides_needs_someone_from_the_asked_side() -> None:
-    from assistant.entities import new_person_on_side
+    from assistant.answering.entities import new_person_on_side
 
     both = (
         "Russia's ambassador to the United States, Alexander Darchiyev, and U.S. Deputy Assistant Secretary of State"

@@ -33,7 +33,7 @@ def test_unknown_generator_lists_valid_names() -> None:
 
 def _cli_settings(*argv: str) -> Settings:
     """Settings as `assistant ask` builds them from file + env + flags."""
-    from assistant.cli import _parser, _settings
+    from assistant.interfaces.cli import _parser, _settings
 
     return _settings(_parser().parse_args(["ask", *argv, "q"]))
 

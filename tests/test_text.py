@@ -1,7 +1,7 @@
 """Sentence splitting and term helpers."""
 
+from assistant.answering.yesno import polarity
 from assistant.text import content_terms, names, numbers, sentence_spans, split_sentences
-from assistant.yesno import polarity
 
 
 def test_abbreviations_do_not_end_sentences() -> None:
@@ -58,8 +58,8 @@ def test_a_line_break_inside_a_sentence_does_not_split_it() -> None:
 
 
 def test_polarity_needs_a_contradicting_thing_of_the_same_kind() -> None:
+    from assistant.answering.yesno import polarity
     from assistant.text import strip_idioms
-    from assistant.yesno import polarity
 
     met = "Lavrov and Rubio met in Saudi Arabia on Feb. 18."
     assert polarity("Did Lavrov and Rubio meet in Istanbul?", met) == "No"  # another place stated
@@ -70,7 +70,7 @@ def test_polarity_needs_a_contradicting_thing_of_the_same_kind() -> None:
 
 
 def test_ambassador_to_a_country_is_not_where_an_event_is() -> None:
-    from assistant.yesno import polarity
+    from assistant.answering.yesno import polarity
 
     both = "Russia's ambassador to the United States, Alexander Darchiyev, will lead the delegation."
     assert polarity("Is Darchiyev leading the Russian delegation at the Istanbul talks?", both) == "Yes"
@@ -78,7 +78,7 @@ def test_ambassador_to_a_country_is_not_where_an_event_is() -> None:
 
 
 def test_months_in_lower_case_contradict_other_months() -> None:
-    from assistant.yesno import polarity
+    from assistant.answering.yesno import polarity
 
     assert polarity("did trump take office in june", "Trump took office in January.") == "No"
     assert polarity("did trump take office in january", "Trump took office in January.") == "Yes"

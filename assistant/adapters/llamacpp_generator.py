@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ConfigError, GeneratorError, MissingExtraError
-from assistant.generation import GenerationInput
+from assistant.models import GenerationInput
 from assistant.prompts import Prompt
 from assistant.settings import LocalLLMSettings
 

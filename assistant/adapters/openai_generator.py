@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from assistant.errors import GeneratorError
-from assistant.generation import GenerationInput
+from assistant.models import GenerationInput
 from assistant.prompts import Prompt
 from assistant.settings import OpenAISettings
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 def cli_command(index_dir: Path, *args: str) -> list[str]:
     """The command line that runs the assistant CLI on an index."""
-    return [sys.executable, "-m", "assistant.cli", "--index-dir", str(index_dir), *args]
+    return [sys.executable, "-m", "assistant.interfaces.cli", "--index-dir", str(index_dir), *args]
 
 
 def free_port() -> int:

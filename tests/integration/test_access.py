@@ -22,12 +22,12 @@ import pytest
 import uvicorn
 from starlette.routing import Mount
 
-from assistant import api as api_module
-from assistant.api import create_app
+from assistant.interfaces import api as api_module
+from assistant.interfaces.api import create_app
+from assistant.interfaces.chat.app import launch
+from assistant.interfaces.chat.auth import blank_api_info
 from assistant.service import Assistant
 from assistant.settings import ApiSettings, Settings
-from assistant.ui import launch
-from assistant.ui_auth import blank_api_info
 from tests.conftest import SEEDS
 from tests.integration.servers import free_port, serve_app
 

@@ -15,8 +15,8 @@ import openai
 import pytest
 from openai import OpenAI
 
-from assistant.api import create_app
-from assistant.api_format import ChatMessage, split_conversation
+from assistant.interfaces.api import create_app
+from assistant.interfaces.api_format import ChatMessage, split_conversation
 from assistant.service import Assistant
 from assistant.settings import ApiSettings, OpenAISettings, Settings
 from tests.conftest import ROOT, SEEDS

@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from assistant.interfaces.chat.app import remove_document
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.ui import remove_document
 from tests.conftest import ROOT, SEEDS
 from tests.integration.servers import free_port
 
@@ -43,7 +43,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def served(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
     """The UI on a copy of the seed index (uploads go there), default generator 'local'; its URL and assistant."""
-    from assistant.ui import launch
+    from assistant.interfaces.chat.app import launch
 
     index = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(real_index, index)
@@ -364,7 +364,7 @@ def _log_in(page: Any, user: str, password: str) -> None:
 
 
 def test_login_form_then_ask(browser: Any, real_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.ui import launch
+    from assistant.interfaces.chat.app import launch
 
     password = "ui-pass-" + secrets.token_urlsafe(12)
     monkeypatch.setenv("ASSISTANT_UI_USER", "reader")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.evaluate import compare, evaluate, load_questions
+from assistant.answering.verify import make_judge
+from assistant.evaluation.runner import compare, evaluate, load_questions
+from assistant.interfaces.cli import main
 from assistant.models import Hit
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.verify import make_judge
 from tests.conftest import ROOT, SEEDS
 from tests.integration.servers import cli_command
 

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from assistant.metrics import citation_score
+from assistant.answering.verify import make_judge
+from assistant.evaluation.metrics import citation_score
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.verify import make_judge
 from tests.conftest import SEED_FILE, SEEDS
 
 pytestmark = pytest.mark.integration

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from assistant.interfaces.chat.app import launch
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.ui import launch
 from tests.conftest import ROOT, SEEDS
 from tests.integration.servers import free_port
 

@@ -105,7 +105,7 @@ def test_api_key_never_shown(make, caplog: pytest.LogCaptureFixture) -> None:  #
     with serve([refused]) as (url, _):
         assistant = make(url)
         answer = assistant.ask(QUESTION)
-    from assistant.ui import render
+    from assistant.interfaces.chat.app import render
 
     shown = " ".join([answer.answer, *answer.notes, render(answer), caplog.text, repr(assistant.settings)])
     assert "TEST_LLM_KEY" in answer.notes[0]

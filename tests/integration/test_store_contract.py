@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from assistant.adapters.chroma_store import ChromaStore
-from assistant.cli import _parser, _settings
 from assistant.errors import ConfigError
+from assistant.interfaces.cli import _parser, _settings
 from assistant.models import Chunk
 from assistant.service import Assistant
 from assistant.settings import Settings

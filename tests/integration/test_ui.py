@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from assistant.interfaces.chat.app import document_rows, examples, launch
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.ui import document_rows, examples, launch
 from tests.conftest import SEEDS
 from tests.integration.servers import free_port
 
@@ -23,7 +23,7 @@ TITLE = "U.S.-Russia Embassy Talks Set for Thursday in Istanbul, Moscow Says"
 
 def _cli_answer(index: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     """`assistant ask --json --llm extractive QUESTION` on the index, as the CLI prints it."""
-    from assistant.cli import main
+    from assistant.interfaces.cli import main
 
     capsys.readouterr()
     assert main(["--index-dir", str(index), "ask", "--json", "--llm", "extractive", question]) == 0

@@ -1,0 +1,394 @@
+"""Evidence: score the sentences of retrieved passages against the question; judge answerability."""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answering.entities import new_person, new_person_on_side, surnames
+from assistant.answering.question import (
+    BESIDES,
+    DESCRIPTOR,
+    EARLIER_ROLE,
+    PEOPLE_NOUNS,
+    WHO,
+    WHO_SPOKE,
+    answer_type,
+    asks_reason,
+    asks_title,
+    focus_terms,
+    role_head,
+    speaker_of,
+    topic_names,
+    without_descriptor,
+)
+from assistant.answering.sentence_checks import (
+    CREDIT_QUESTION,
+    credit_line,
+    earlier_role,
+    fragment,
+    gives_title,
+    held_by_asked,
+    labelled,
+    mentions_any,
+    missing_numbers,
+    ordinal_absent,
+    person_reports,
+    speaks,
+    type_satisfied,
+)
+from assistant.answering.yesno import negates_asked
+from assistant.lexicon import paraphrased, phrase_groups
+from assistant.models import Hit, Sentence
+from assistant.protocols import Embedder
+from assistant.retrieval.hybrid import cosine
+from assistant.text import (
+    MONTHS,
+    ORDINALS,
+    STOPWORDS,
+    WEEKDAYS,
+    common_word,
+    content_terms,
+    contrast,
+    fold,
+    names,
+    role_conflict,
+    role_tokens,
+    sentence_spans,
+    slots,
+    stem,
+    strip_idioms,
+    terms_match,
+    words,
+)
+
+_SOFT_FLOOR, _SOFT_FULL = 0.35, 0.65  # word cosine below the floor earns nothing; at FULL a synonym counts fully
+_SOFT_SKIP = 1  # a word right after a name, or one modifier further, names a specific role: no soft match
+_NO_SOFT = set(MONTHS) | set(WEEKDAYS) | set(ORDINALS) | {"one", "two", "three", "four", "five", "ten", "hundred"}
+_WORD_CACHES: weakref.WeakKeyDictionary[object, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _cache_for(embedder: Embedder) -> dict[str, np.ndarray]:
+    """The word-vector cache of an embedder (a fresh one if it cannot be weakly referenced)."""
+    try:
+        cache = _WORD_CACHES.setdefault(embedder, {})
+    except TypeError:
+        return {}
+    if len(cache) > 50_000:
+        cache.clear()
+    return cache
+
+
+class SoftMatch:
+    """Semantic closeness of single common words (envoy ~ ambassador) by the sentence embedder, cached.
+
+    Only lower-case, non-numeric question words are matched softly: names, numbers, dates and ordinals must
+    match literally, so a different person, figure or round is never mistaken for the one asked about.
+    """
+
+    def __init__(self, question: str, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.cache = _cache_for(embedder)
+        self.surface: dict[str, str] = {}
+        self.phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for phrase, group in phrase_groups(fold(question)):
+            for term in content_terms(phrase):
+                self.phrases.setdefault(term, []).append((phrase, group))
+        tokens = role_tokens(question)
+        for i, w in enumerate(tokens):
+            if common_word(w) and fold(w) not in _NO_SOFT and slots(tokens, i, _SOFT_SKIP) == (set(), set()):
+                self.surface.setdefault(stem(w), fold(w))  # a role tied to a name ("U.S. ambassador") must match as is
+
+    def _vectors(self, items: Sequence[str]) -> list[np.ndarray]:
+        """Unit vectors of words, embedding only the ones not seen before."""
+        missing = [w for w in dict.fromkeys(items) if w not in self.cache]
+        if missing:
+            for w, vec in zip(missing, self.embedder.embed(missing), strict=True):
+                arr = np.asarray(vec, dtype=np.float32)
+                self.cache[w] = arr / (float(np.linalg.norm(arr)) or 1.0)
+        return [self.cache[w] for w in items]
+
+    def similarity(self, term: str, text: str) -> float:
+        """Highest cosine between the question word behind `term` and a content word of the text."""
+        word = self.surface.get(term)
+        others = [fold(w) for w in words(text) if fold(w) not in STOPWORDS and not w[:1].isdigit() and len(w) >= 3]
+        if not word or not others:
+            return 0.0
+        mine, *theirs = self._vectors([word, *others])
+        return float(max(np.dot(np.stack(theirs), mine)))
+
+    def credit(self, term: str, text: str) -> float:
+        """Partial credit in [0, 1] for a question word that the text only paraphrases."""
+        if any(paraphrased(phrase, group, fold(text)) for phrase, group in self.phrases.get(term, ())):
+            return 1.0
+        sim = self.similarity(term, text)
+        return min(1.0, max(0.0, (sim - _SOFT_FLOOR) / (_SOFT_FULL - _SOFT_FLOOR)))
+
+
+def coverage(query_terms: Sequence[str], text: str, soft: SoftMatch | None = None) -> float:
+    """Share of query terms (longer ones weigh more) found in the text; paraphrases earn partial credit."""
+    if not query_terms:
+        return 0.0
+    have = set(content_terms(text))
+    total = found = 0.0
+    for term, weight in query_terms_weighted(query_terms):
+        total += weight
+        if any(terms_match(term, h) for h in have):
+            found += weight
+        elif soft is not None:
+            found += weight * soft.credit(term, text)
+    return found / total if total else 0.0
+
+
+def query_terms_weighted(terms: Sequence[str]) -> list[tuple[str, float]]:
+    """Weights for query terms: longer, rarer-looking words weigh more."""
+    return [(t, 1.5 if len(t) >= 6 else 1.0) for t in dict.fromkeys(terms)]
+
+
+_REASON_MARKER = re.compile(
+    r"\b(because|due to|as a result|following|after|so that|in order to|aim(ed|s)? (at|to)|intended to|"
+    r"designed to|purpose|reason|goal|led to|caused|prompted|focus(es|ed)? (strictly |solely |only )?on)\b|, so\b"
+    r"|\b(to|at) (?!the\b|a\b|an\b)[a-z]+(e|ing|ize|ise)\b"
+)
+
+
+_REASON_WORDS = {stem(w) for w in "purpose reason goal aim cause motive objective point why".split()}
+
+
+def gives_reason(sentence: str) -> bool:
+    """The sentence states a cause or a purpose (because, following, aimed at, to discuss ...)."""
+    return bool(_REASON_MARKER.search(fold(sentence)))
+
+
+def soft_has(term: str, text: str, soft: SoftMatch, similar: bool = True) -> bool:
+    """The text has the term literally, by alias, by a lexicon paraphrase or (if similar) a close word."""
+    if any(terms_match(term, h) for h in content_terms(text)):
+        return True
+    if any(paraphrased(phrase, group, fold(text)) for phrase, group in soft.phrases.get(term, ())):
+        return True
+    return similar and term in soft.surface and soft.credit(term, text) >= 0.5
+
+
+_EVENT_SKIP = {"date", "day", "time", "month", "year", "week", "hour", "exact", "exactly", "last", "first", "next"}
+
+
+def covers_event(question: str, sentence: str, soft: SoftMatch, similar: bool = False, share: float = 0.33) -> bool:
+    """A sentence dating an event must state that event: most of the question's non-name words."""
+    asked = {stem(n) for n in names(question)}
+    event = [t for t in content_terms(question) if t not in asked and t not in _EVENT_SKIP]
+    event = [t for t in event if t not in MONTHS and t not in WEEKDAYS]
+    if not event:
+        return True
+    return sum(soft_has(t, sentence, soft, similar) for t in event) / len(event) >= share
+
+
+def reason_fit(question: str, sentence: str) -> float:
+    """How much of the question the effect side of a stated cause covers: "X following Y" answers "why X?"."""
+    terms, low, best = content_terms(question), fold(sentence), 0.0
+    for m in _REASON_MARKER.finditer(low):
+        effect = low[: m.start()] if m.start() > 2 else low[m.end() :].partition(",")[2]
+        best = max(best, coverage(terms, effect))  # literal: the effect must be the one asked about
+    return best
+
+
+def holds_role(head: str, sentence: str, soft: SoftMatch) -> bool:
+    """The sentence names the asked role, literally or by a close synonym."""
+    term = stem(head)
+    if any(terms_match(term, h) for h in content_terms(sentence)):
+        return True
+    return (term in soft.surface or term in soft.phrases) and soft.credit(term, sentence) >= 0.5
+
+
+def _query_terms(question: str, hits: Sequence[Hit]) -> list[str]:
+    """Content terms of the question, less the answer's traits that no passage uses ("Turkish" in "Turkish city")."""
+    described = DESCRIPTOR.search(question)
+    terms = content_terms(question)
+    if not described:
+        return terms
+    have = {t for h in hits for t in content_terms(h.chunk.text)}
+    absent = {t for t in content_terms(described.group(0)) if not any(terms_match(t, h) for h in have)}
+    return [t for t in terms if t not in absent]
+
+
+def _reworded_names(question: str, passages: Sequence[str]) -> str:
+    """The question without lexicon phrases the passages say in other words ("White House" ~ "taking office")."""
+    text = fold(" ".join(passages))
+    for phrase, group in phrase_groups(fold(question)):
+        if phrase not in text and paraphrased(phrase, group, text):
+            question = re.sub(re.escape(phrase), " ", question, flags=re.I)
+    return question
+
+
+def name_coverage(question: str, passages: Sequence[str]) -> float:
+    """Share of the question's proper names that the retrieved passages mention at all."""
+    question = _reworded_names(without_descriptor(question), passages)
+    asked = [n for i, w in enumerate(words(question)) if i > 0 and w[:1].isupper() for n in names(w)]
+    if not asked:
+        return 1.0
+    have = {stem(w) for p in passages for w in words(p)}
+    return sum(1 for n in asked if any(terms_match(n, h) for h in have)) / len(asked)
+
+
+@dataclass
+class Evidence:
+    """Scored sentences (best first) and how answerable the question looks."""
+
+    sentences: list[Sentence]
+    answerability: float
+    kind: str
+
+
+def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
+    """Sentences of the hits with document offsets, each kept once (first, best hit wins)."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Sentence] = []
+    for hit in hits:
+        for start, end in sentence_spans(hit.chunk.text, offset=hit.chunk.start):
+            key = (hit.chunk.source, start)
+            if key in seen:
+                continue
+            seen.add(key)
+            local = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
+            out.append(Sentence(text=local, start=start, end=end, hit=hit))
+    return out
+
+
+@dataclass
+class _Asked:
+    """What gather knows about the question while it scores sentences."""
+
+    question: str
+    kind: str
+    soft: SoftMatch
+    known: set[str]
+    focus: list[str]
+    head: str | None
+    reason: bool
+    previous: dict[int, str]
+    title: bool
+
+
+def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
+    """Multiplicative adjustments of a sentence's score for answer type, names, roles and reasons."""
+    q, kind, text, f = a.question, a.kind, sent.text, 1.0
+    if not type_satisfied(kind, q, text):
+        f *= 0.45
+    elif kind not in ("yesno", "other"):  # the right type, but about little of the question
+        f *= 0.55 + 0.45 * min(1.0, max(0.0, (cov_sentence - 0.2) / 0.2))
+    if kind == "person" and WHO.search(q) and type_satisfied(kind, q, text) and not new_person(q, text, a.known):
+        f *= 0.7  # "who" answered by a body ("the ministry said"), not a person: possible, less likely
+    window = [text, a.previous.get(id(sent), "")]
+    if kind != "yesno":  # the names asked about should be in the sentence or the one before it
+        f *= 0.8 + 0.2 * name_coverage(q, window)
+        f *= 0.6 if missing_numbers(q, window) else 1.0  # "Feb. 27" asked, "Feb. 18" stated
+    if a.title:  # "what is Voss's title": a capitalised role title, a bonus when given
+        f *= 1.15 if gives_title(q, text) else 0.6
+    f *= _party_factor(a, text, window) * _part_factor(a, text, window)
+    if kind == "yesno" and not covers_event(q, text, a.soft, similar=True):
+        f *= 0.7  # a yes/no about what someone did: the sentence should say what was done
+    elif kind == "yesno" and negates_asked(q, text):
+        f *= 1.1  # "not on normalizing" answers "are the talks meant to normalize" outright
+    if kind in ("date", "time", "number", "duration") and not covers_event(q, text, a.soft):
+        f *= 0.6  # a date, but of another event ("appointed" asked, "met" stated)
+    if a.focus and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
+        f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
+    return f * _shape_factor(a, text)
+
+
+def _party_factor(a: _Asked, text: str, window: list[str]) -> float:
+    """Adjustments for who speaks, what about, which role when, and whom else the question asks for."""
+    q, f = a.question, 1.0
+    if (speaker := speaker_of(q)) and not speaks(speaker, window):
+        f *= 0.5  # "what did Hale say": a sentence where someone else speaks
+    if WHO_SPOKE.search(q) and not person_reports(text, a.known):
+        f *= 0.6  # "who spoke to reporters": a sentence where a named person speaks
+    if (topic := topic_names(q)) and not mentions_any(topic, window):
+        f *= 0.5  # "what did Lund say about Norway": he speaks, but not of Norway
+    if EARLIER_ROLE.search(q) and not earlier_role(text):
+        f *= 0.5  # "what post did Voss hold before": the sentence gives her current one
+    if (BESIDES.search(q) or PEOPLE_NOUNS.search(fold(q))) and not new_person_on_side(q, text, a.known):
+        f *= 0.6  # "besides Voss, which other officials": nobody new is named
+    return f
+
+
+def _part_factor(a: _Asked, text: str, window: list[str]) -> float:
+    """Which part of a page answers: a labelled line, a photo credit, or (rarely) a heading or caption."""
+    if labelled(a.question, text):
+        return 1.6  # "the related article": the line labelled "Related article:"
+    if CREDIT_QUESTION.search(a.question):
+        return 2.0 if credit_line(text, window[1]) else 0.6
+    return 0.8 if fragment(text) else 1.0
+
+
+def _shape_factor(a: _Asked, text: str) -> float:
+    """Adjustments for ordinals, roles, headings and reasons."""
+    q, kind, f = a.question, a.kind, 1.0
+    if contrast(q, text):  # a different ordinal: the answer to a yes/no, a miss otherwise
+        f *= 1.15 if kind == "yesno" else 0.6
+    if role_conflict(q, text):  # the asked role, but held by other parties
+        f *= 0.4
+    if a.head and not holds_role(a.head, text, a.soft):
+        f *= 0.6
+    elif a.head and held_by_asked(a.head, q, text, a.known):
+        f *= 0.5  # "who was ambassador before Falk": the sentence gives the role to Falk himself
+    if a.reason:
+        f *= 0.8 + 0.5 * reason_fit(q, text) if gives_reason(text) else 0.7
+    return f
+
+
+def _previous(sentences: Sequence[Sentence]) -> dict[int, str]:
+    """Each sentence's preceding sentence in its document, when that one was retrieved too (any chunk)."""
+    ordered = sorted(sentences, key=lambda s: (s.hit.chunk.source, s.start))
+    return {
+        id(b): a.text
+        for a, b in zip(ordered, ordered[1:], strict=False)
+        if a.hit.chunk.source == b.hit.chunk.source and 0 <= b.start - a.end <= 4
+    }
+
+
+def _caption(sent: Sentence, previous: dict[int, str]) -> str:
+    """The caption a photo-credit line closes ("Ambassador ... Falk." before "Norwegian Foreign Ministry")."""
+    before = previous.get(id(sent), "")
+    return before if credit_line(sent.text, before) else ""
+
+
+def gather(question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
+    """Score every candidate sentence; answerability is the best sentence's score."""
+    question = strip_idioms(question)
+    kind = answer_type(question)
+    sentences = candidate_sentences(hits)
+    if not sentences:
+        return Evidence([], 0.0, kind)
+    vectors = embedder.embed([question] + [s.text for s in sentences])
+    qvec, qterms = vectors[0], _query_terms(question, hits)
+    named = name_coverage(question, [h.chunk.text for h in hits])
+    if kind != "yesno" and ordinal_absent(question, [h.chunk.text for h in hits]):
+        named *= 0.6  # "when is the third round?" where only a second one is reported
+    soft = SoftMatch(question, embedder)
+    asked = _Asked(
+        question,
+        kind,
+        soft,
+        surnames(h.chunk.text for h in hits),
+        focus_terms(question),
+        role_head(question),
+        asks_reason(question),
+        _previous(sentences),
+        asks_title(question),
+    )
+    by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
+    credit = CREDIT_QUESTION.search(question) is not None
+    for sent, vec in zip(sentences, vectors[1:], strict=True):
+        terms = [t for t in qterms if t not in _REASON_WORDS] if asked.reason and gives_reason(sent.text) else qterms
+        caption = _caption(sent, asked.previous) if credit else ""
+        cov_sentence = coverage(terms, f"{caption} {sent.text}", soft)
+        near = max(cosine(qvec, vec), cosine(qvec, by_text[caption]) if caption in by_text else 0.0)
+        score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft)
+        sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named)
+        sent.vector = vec
+    sentences.sort(key=lambda s: s.score, reverse=True)
+    return Evidence(sentences, sentences[0].score, kind)

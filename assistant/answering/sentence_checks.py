@@ -1,0 +1,217 @@
+"""What a sentence offers a question: the expected answer type, a speaker, a title, a role holder, an ordinal."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, paraphrased, phrase_groups, same_place, worded
+from assistant.text import (
+    MONTHS,
+    REPORTING_VERB,
+    STOPWORDS,
+    WEEKDAYS,
+    fold,
+    heading,
+    names,
+    numbers,
+    stem,
+    terms_match,
+    words,
+)
+
+
+def fragment(sentence: str) -> bool:
+    """A heading, caption or credit: no lower-case word, or title case ("Talks Set for Thursday in Vienna")."""
+    tokens = words(sentence)
+    return not any(w[:1].islower() for w in tokens) or heading(sentence, tokens)
+
+
+CREDIT_QUESTION = re.compile(
+    r"\b(?:photo|photograph|image|picture|pic)s?\b.*\b(?:credit|credited|courtesy|taken|took|supplied|provided)\b"
+    r"|\b(?:credit|credited|courtesy)\b.*\b(?:photo|photograph|image|picture)s?\b",
+    re.I,
+)
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{2,30}):\s*\S")
+
+
+def credit_line(sentence: str, before: str) -> bool:
+    """A short name line right after a caption: "Norwegian Foreign Ministry" under "Ambassador ... Falk."."""
+    tokens = words(sentence)
+    return bool(before) and fragment(sentence) and 0 < len(tokens) <= 6 and not numbers(sentence)
+
+
+def labelled(question: str, sentence: str) -> bool:
+    """A labelled line whose label the question names: "Related article: ..." for "the related article"."""
+    found = _LABEL.match(sentence)
+    if not found:
+        return False
+    asked = {w.removesuffix("s") for w in words(fold(question))}
+    label = [w.removesuffix("s") for w in words(fold(found.group(1)))]
+    if all(w in asked for w in label):  # word for word: "related article", not "relations"
+        return True
+    return any(paraphrased(p, g, fold(question)) for p, g in phrase_groups(fold(found.group(1))))
+
+
+def held_by_asked(head: str, question: str, sentence: str, known: set[str]) -> bool:
+    """Everyone the sentence gives the role to is a person the question already names."""
+    asked = {fold(w).removesuffix("'s") for w in words(question)} & known
+    if not asked:
+        return False
+    tokens = [fold(w).removesuffix("'s") for w in words(sentence)]
+    holders = set()
+    for i, token in enumerate(tokens):
+        if terms_match(stem(head), stem(token)):
+            holders |= {next((t for t in tokens[i + 1 : i + 10] if t in known), "")} - {""}  # the nearest one
+    return bool(holders) and holders <= asked
+
+
+def ordinal_absent(question: str, passages: Sequence[str]) -> bool:
+    """The question asks about an ordinal ("third round") that no passage states, while passages state others."""
+    exact = {"first", "second", "third", "fourth", "fifth", "sixth"}
+    asked = set(words(fold(question))) & exact
+    stated = {w for p in passages for w in words(fold(p))} & exact
+    return bool(asked) and not asked & stated and bool(stated)
+
+
+_NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
+_COUNTING_ORDINALS = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_SERIAL = re.compile(
+    r"\b(?:how many|what number|which number) (?:[\w-]+ )?(?:rounds?|sessions?|times|meetings?|installments?|stages?"
+    r"|phases?)\b"
+)
+_DURATION = r"\b(\d+|a|an|one|two|three|several|few)\s+(minutes?|hours?|days?|weeks?|months?|years?)\b"
+_CLOCK = r"\b\d{1,2}(:\d\d)?\s*(a\.?m\.?|p\.?m\.?)|\b\d{1,2}:\d\d\b|\b(noon|midnight|morning|afternoon|evening)\b"
+_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
+
+
+_MONTH_RE = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DAY_OF_MONTH = rf"\b{_MONTH_RE}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH_RE}|\b\d{{4}}-\d\d-\d\d\b"
+
+
+def _counts(text: str) -> set[str]:
+    """Numbers that count something: not years, not days of a month."""
+    dates = {m.group(0) for m in re.finditer(rf"{_MONTH_RE}\s+(\d{{1,2}})\b", text)}
+    days = {re.sub(r"\D", "", d) for d in dates}
+    return {n for n in numbers(text) if n not in days and not re.fullmatch(r"(19|20)\d\d", n)}
+
+
+def _new_dates(question: str, sentence: str) -> bool:
+    """A month, weekday or year in the sentence that the question does not already give."""
+    asked = set(words(fold(question)))
+    tokens = set(words(fold(sentence))) - asked
+    years = set(re.findall(r"\b(?:19|20)\d\d\b", sentence)) - set(re.findall(r"\b(?:19|20)\d\d\b", question))
+    return bool(tokens & set(MONTHS + WEEKDAYS) or years)
+
+
+def type_satisfied(kind: str, question: str, sentence: str) -> bool:
+    """Does the sentence hold something of the expected answer type that the question does not give?"""
+    if kind in ("yesno", "other"):
+        return True
+    low = fold(sentence)
+    if kind == "number":
+        ordinals = set(words(low)) - set(words(fold(question)))  # "how many rounds": "the second round"
+        serial = _SERIAL.search(fold(question)) and any(o in ordinals for o in _COUNTING_ORDINALS)
+        return bool(_counts(sentence) - _counts(question)) or bool(re.search(_NUMBER_WORDS, low)) or bool(serial)
+    if kind == "duration":
+        return bool(re.search(_DURATION, low))
+    if kind == "time":
+        return bool(re.search(_CLOCK, low))
+    if kind == "date" and re.search(r"\b(exact|what|which) date\b", fold(question)):
+        return bool(re.search(_DAY_OF_MONTH, sentence))
+    if kind == "date":
+        return _new_dates(question, sentence) or bool(re.search(r"\b(today|tomorrow|yesterday)\b", low))
+    if kind == "place" and re.search(r"\b(country|nation)\b", fold(question)):  # a country need not follow "in"
+        return any(new_country(question, sentence))
+    if kind == "place":  # a place the question does not already name, even in part ("Saudi Arabia" for "Saudi city")
+        asked = names(question)
+        return any(_new_place(m, sentence, asked) for m in _LOCATIVE.finditer(sentence))
+    return bool(names(sentence) - names(question))
+
+
+def _new_place(m: re.Match[str], sentence: str, asked: set[str]) -> bool:
+    """A place after a locative that the question does not name (France ~ Paris); not "ambassador to X"."""
+    before = words(sentence[: m.start()])[-1:]
+    if before and fold(before[0]) in ROLE_NOUNS and m.group(0).lower().startswith("to"):
+        return False
+    found = names(m.group(1))
+    return bool(found) and not any(terms_match(f, a) for f in found for a in asked)
+
+
+def new_country(question: str, sentence: str) -> list[str]:
+    """Countries the sentence names that the question does not (by any of their names)."""
+    asked = [fold(n) for n in names(question)]
+    found = [fold(n) for n in names(sentence) if fold(n) in ALIAS_GROUP]
+    return [n for n in found if not any(n == a or same_place(n, a) for a in asked)]
+
+
+def gives_title(question: str, sentence: str) -> bool:
+    """The sentence holds a capitalised role title ("Deputy Assistant Secretary of State") the question lacks."""
+    asked = {stem(fold(w)) for w in words(question)}
+    return any(w[:1].isupper() and stem(fold(w)) in ROLE_NOUNS and stem(fold(w)) not in asked for w in words(sentence))
+
+
+def missing_numbers(question: str, window: list[str]) -> bool:
+    """A number the question gives ("the Feb. 27 meeting") that neither the sentence nor the one before states."""
+    return bool(numbers(question) - set().union(*(numbers(t) for t in window)))
+
+
+_PRONOUN_SAYS = re.compile(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", re.I)
+
+
+_PAST_ROLE = re.compile(
+    r"\b(?:former|formerly|previously|until|prior|ex|earlier|before becoming|had served|served as|used to)\b", re.I
+)
+
+
+def earlier_role(sentence: str) -> bool:
+    """The sentence speaks of a role held before ("formerly", "had served as", "until")."""
+    return _PAST_ROLE.search(sentence) is not None
+
+
+def mentions_any(terms: list[str], window: list[str]) -> bool:
+    """One of the name stems occurs in the sentence or the one before it."""
+    have = {stem(w) for t in window for w in words(t)}
+    return any(terms_match(n, h) for n in terms for h in have)
+
+
+def person_reports(sentence: str, known: set[str]) -> bool:
+    """A named person is the one speaking: "spokeswoman Tammy Bruce told reporters", not "the ministry said"."""
+    for m in REPORTING_VERB.finditer(sentence):
+        near = words(sentence[max(0, m.start() - 25) : m.end() + 25])
+        if any(fold(w).removesuffix("'s") in known for w in near if w[:1].isupper()):
+            return True
+    return False
+
+
+def _speaker_terms(speaker: str) -> list[str]:
+    """Names in the speaker phrase, or its content words when it has none ("anna berg", "the spokesman")."""
+    found = [n for w in words(speaker) if w[:1].isupper() for n in names(w)]
+    if found:
+        return found
+    content = [stem(fold(w).removesuffix("'s")) for w in words(speaker)]
+    return [w for w in content if w not in STOPWORDS]  # pronouns are stopwords: "they" names nobody
+
+
+def speaks(speaker: str, window: list[str]) -> bool:
+    """The speaker is the one saying something: named next to a reporting verb, or "she added" after.
+
+    A speaker given by role ("Berg's press secretary") must be matched by that role ("ministry spokesman").
+    """
+    wordings = phrase_groups(fold(speaker))
+    roles = [(p, g) for p, g in wordings if any(stem(w) in ROLE_NOUNS for w in p.split())]
+    asked = [] if roles else _speaker_terms(speaker)
+    roles = roles or wordings  # no role named: the body's other wordings ("foreign office": foreign ministry)
+    if not asked and not roles:
+        return True  # "what did they say": nobody to check
+    text, before = window
+    texts = [text, before] if _PRONOUN_SAYS.search(text) else [text]
+    for t in texts:
+        for m in REPORTING_VERB.finditer(t):
+            span = t[max(0, m.start() - 60) : m.end() + 40]
+            if any(terms_match(a, stem(fold(w))) for a in asked for w in words(span)):
+                return True
+            if any(worded(p, g, fold(span)) for p, g in roles):
+                return True
+    return False
+

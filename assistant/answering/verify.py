@@ -1,0 +1,215 @@
+"""Check every answer sentence against the passage it cites; replace or drop what is unsupported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.answering.evidence import Evidence, terms_match
+from assistant.answering.extractive import extractive_answer
+from assistant.answering.question import asks_title
+from assistant.answering.yesno import polarity
+from assistant.lexicon import ROLE_NOUNS
+from assistant.models import GenerationInput, Sentence
+from assistant.protocols import Embedder
+from assistant.retrieval.hybrid import cosine
+from assistant.settings import VerifySettings
+from assistant.text import (
+    content_terms,
+    fold,
+    names,
+    numbers,
+    role_unsupported,
+    split_sentences,
+    stem,
+    words,
+)
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class Verdict:
+    """The verified answer text and what the verifier did."""
+
+    text: str
+    cited: list[Sentence] = field(default_factory=list)  # supporting sentence per kept claim
+    notes: list[str] = field(default_factory=list)
+    fell_back: bool = False
+
+
+def strip_markers(text: str) -> str:
+    """Remove [n] markers the model wrote; attribution is ours."""
+    return _MARKER.sub("", text).strip()
+
+
+def _word_stems(text: str) -> list[str]:
+    """Stems of every word, stopwords included (names like 'No' or 'May' must still match)."""
+    return [stem(w) for w in words(text)]
+
+
+def _grounded(claim: str, passage: str, min_token_support: float) -> bool:
+    """Names and numbers of the claim appear in the passage, and most content words do."""
+    have = _word_stems(passage)
+    for name in names(claim):
+        if not any(terms_match(name, h) for h in have):
+            return False
+    if numbers(claim) - numbers(passage):
+        return False
+    terms = content_terms(claim)
+    if not terms:
+        return False
+    found = sum(1 for t in terms if any(terms_match(t, h) for h in have))
+    return found / len(terms) >= min_token_support
+
+
+def _degenerate(sentence: str) -> bool:
+    """Loops such as "X Y Z X Y Z X Y Z": too few distinct words for the length."""
+    toks = [fold(w) for w in words(sentence)]
+    return len(toks) >= 8 and len(set(toks)) / len(toks) < 0.5
+
+
+def _claims(draft: str) -> list[str]:
+    """Answer sentences worth checking (markers removed, fragments dropped)."""
+    out = []
+    for sentence in split_sentences(strip_markers(draft).replace("\n", " ").replace("’", "'")):
+        sentence = sentence.strip().strip('"').strip()
+        if _degenerate(sentence):
+            continue
+        if len(content_terms(sentence)) >= 1 and not fold(sentence).startswith(("source", "note")):
+            out.append(sentence)
+    return out
+
+
+def _support(
+    claim: str, vector: Sequence[float], evidence: Evidence, options: VerifySettings
+) -> Sentence | None:
+    """The most relevant evidence sentence that supports the claim (close in meaning, grounded), if any."""
+    for sent in evidence.sentences:
+        if (
+            cosine(vector, sent.vector) >= options.support_threshold
+            and _grounded(claim, sent.hit.chunk.text, options.min_token_support)
+            and not role_unsupported(claim, sent.hit.chunk.text)  # "Lund's deputy", "ambassador to Norway"
+            and not misquotes(claim, sent.hit.chunk.text)  # words in quotation marks must be the source's words
+        ):
+            return sent
+    return None
+
+
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+
+
+def misquotes(claim: str, passage: str) -> bool:
+    """The claim puts words in quotation marks that the passage does not say word for word."""
+    said = " ".join(words(fold(passage)))
+    for m in _QUOTED.finditer(claim):
+        quoted = " ".join(words(fold(m.group(1))))
+        if len(quoted.split()) >= 2 and quoted not in said:
+            return True
+    return False
+
+
+def _yes_no_consistent(claims: list[str], question: str, evidence: Evidence) -> bool:
+    """For yes/no questions the stated polarity must match the top evidence."""
+    first = fold(claims[0]) if claims else ""
+    said = "Yes" if first.startswith("yes") else "No" if first.startswith("no") else None
+    return said is not None and said == polarity(question, evidence.sentences[0].text)
+
+
+def _full_names(text: str) -> set[str]:
+    """Runs of two or more capitalised words ("Clara Voss"), folded."""
+    runs = re.findall(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+", text)
+    return {fold(r) for r in runs}
+
+
+def _answers_like_top(claims: list[str], question: str, kind: str, top: str) -> bool:
+    """The answer must name what the top evidence names (who/where/which) or carry some of its content (other)."""
+    if asks_title(question):  # "what is Voss's title": the answer must give a title the best evidence gives
+        titles = {stem(fold(w)) for w in words(top) if w[:1].isupper()} & ROLE_NOUNS - _role_stems(question)
+        return not titles or any(titles & _role_stems(c) for c in claims)
+    if kind == "other":  # the answer must carry something of the best evidence beyond the question's own words
+        asked = content_terms(question)
+        new = [t for t in content_terms(top) if not any(terms_match(t, a) for a in asked)]
+        stated = {t for c in claims for t in content_terms(c)}
+        return not new or any(terms_match(t, h) for t in new for h in stated)
+    if kind == "yesno":
+        return True
+    asked = names(question) | numbers(question)
+    said = {a for a in set().union(*(names(c) | numbers(c) for c in claims)) if not _among(a, asked)}
+    offered = {b for b in names(top) | numbers(top) if not _among(b, asked)} or names(top) | numbers(top)
+    if kind == "person":  # a name that the top evidence writes as part of a full name
+        in_runs = {stem(w) for run in _full_names(top) for w in run.split()}
+        return any(_among(a, in_runs) for a in said)
+    return any(_among(a, offered) for a in said)
+
+
+def _role_stems(text: str) -> set[str]:
+    """Role nouns a text uses (ambassador, secretary, spokesman), as stems."""
+    return {stem(fold(w)) for w in words(text)} & ROLE_NOUNS
+
+
+def _among(term: str, terms: set[str]) -> bool:
+    """The term matches one of the terms (stems, aliases, prefixes)."""
+    return any(terms_match(term, t) for t in terms)
+
+
+def verify(
+    draft: str,
+    data: GenerationInput,
+    evidence: Evidence,
+    embedder: Embedder,
+    options: VerifySettings,
+    number_of: dict[str, int],
+) -> Verdict:
+    """Keep supported sentences (re-cited), drop the rest; fall back to quoted evidence."""
+    claims = _claims(draft)
+    verdict = Verdict(text="")
+    kept: list[str] = []
+    top_ids = {id(evidence.sentences[0])}  # the answer must rest on the best evidence, not on a side remark
+    if claims:
+        for claim, vector in zip(claims, embedder.embed(claims), strict=True):
+            support = _support(claim, vector, evidence, options)
+            if support is None:
+                verdict.notes.append(f"Removed a sentence the sources do not support: “{claim}”")
+                continue
+            kept.append(f"{claim.rstrip('.!? ')} [{number_of[support.hit.chunk.id]}].")
+            verdict.cited.append(support)
+    on_topic = any(id(s) in top_ids for s in verdict.cited)
+    if data.kind == "yesno" and kept and not _yes_no_consistent(claims, data.question, evidence):
+        verdict.notes.append("The model's yes/no did not match the evidence.")
+        kept = []
+    top = evidence.sentences[0].text
+    if kept and on_topic and not _answers_like_top(kept, data.question, data.kind, top):
+        verdict.notes.append("The model's answer did not name what the best evidence names.")
+        on_topic = False
+    if not kept or not on_topic:
+        if kept and not verdict.notes[-1:]:
+            verdict.notes.append("The model's answer did not address the question.")
+        verdict.text = extractive_answer(data)
+        verdict.cited = [s for s in evidence.sentences[:2] if " ".join(s.text.split()) in verdict.text][:2]
+        verdict.fell_back = True
+        return verdict
+    verdict.text = " ".join(kept)
+    return verdict
+
+
+def make_judge(embedder: Embedder, options: VerifySettings) -> Callable[[str, Sequence[str]], bool]:
+    """The verifier as a support judge for evaluation: do these passages together support the claim?"""
+    cache: dict[str, list[float]] = {}
+
+    def vectors(texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        for text, vec in zip(missing, embedder.embed(missing), strict=True):
+            cache[text] = vec
+        return [cache[t] for t in texts]
+
+    def judge(claim: str, passages: Sequence[str]) -> bool:
+        joined = "\n".join(passages)
+        if not passages or not _grounded(claim, joined, options.min_token_support):
+            return False
+        sentences = [s for p in passages for s in split_sentences(p)]
+        claim_vec, *sentence_vecs = vectors([claim, *sentences])
+        return max((cosine(claim_vec, v) for v in sentence_vecs), default=0.0) >= options.support_threshold
+
+    return judge

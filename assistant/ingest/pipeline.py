@@ -1,0 +1,399 @@
+"""Ingest pipeline: load → split → embed → upsert, incremental by content hash, batched across files."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from assistant.errors import IngestError
+from assistant.ingest.consistency import ingest_lock, reconcile
+from assistant.ingest.loaders import SUPPORTED, file_hash, load
+from assistant.ingest.splitter import split
+from assistant.models import Chunk, Document
+from assistant.protocols import Embedder, Store
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPTIMIZE_AFTER_CHUNKS = 20_000  # merge FTS segments after an ingest that wrote at least this many chunks
+POOL_MIN_FILES = 16  # fewer changed files than this are loaded in-process (a worker costs ~1 s to start)
+PREFETCH_PER_WORKER = 32  # files parsed ahead while a group is being embedded
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    files: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+    skipped: list[str] = field(default_factory=list)  # unsupported types
+    errors: list[str] = field(default_factory=list)  # unreadable files, with the reason
+    seconds: float = 0.0
+
+    @property
+    def partial(self) -> bool:
+        """True when some files could not be indexed."""
+        return bool(self.errors)
+
+    @property
+    def changed(self) -> bool:
+        """True when the index was modified."""
+        return bool(self.indexed or self.removed)
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.files} files: {self.indexed} indexed, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.skipped)} skipped, {len(self.errors)} errors; "
+            f"{self.chunks} chunks written"
+        )
+
+
+def source_name(path: Path) -> str:
+    """How a file is named in the index: relative to the working directory when inside it.
+
+    Symlinks are not resolved (a symlink loop must not break naming; it fails later, at reading).
+    """
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path(os.path.abspath(Path.cwd()))))
+    except ValueError:
+        return str(absolute)
+
+
+def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
+    """Files under the given paths (no symlink loops), sorted; unsupported types are skipped."""
+    found: list[Path] = []
+    for root in paths:
+        if root.is_file():
+            candidates = [root]
+        elif root.is_dir():
+            candidates = []
+            for folder, _dirs, files in os.walk(root, followlinks=False):
+                candidates.extend(Path(folder) / name for name in files)
+        else:
+            report.errors.append(f"{root}: no such file or folder")
+            continue
+        for path in sorted(candidates):
+            if path.name.startswith("."):
+                continue
+            if path.suffix.lower() in SUPPORTED:
+                found.append(path)
+            else:
+                report.skipped.append(f"{source_name(path)}: unsupported type")
+    return found
+
+
+def quick_hash(path: Path, max_bytes: int) -> str | None:
+    """Content hash of a file without parsing it; None when it cannot be read (load() says why)."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return None
+        return file_hash(path.read_bytes())
+    except OSError:
+        return None
+
+
+@dataclass
+class Prepared:
+    """A loaded and split file, ready to embed."""
+
+    doc: Document
+    chunks: list[Chunk]
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What a worker needs to load and split a file."""
+
+    max_bytes: int
+    chunk_size: int
+    overlap: int
+
+
+def _prepare(path: Path, source: str, options: _Options) -> Prepared | IngestError:
+    """Load and split one file (runs in a worker process for large syncs); a bad file gives its error."""
+    try:
+        doc = load(path, source, options.max_bytes)
+    except IngestError as exc:
+        return exc
+    return Prepared(doc, split(doc, options.chunk_size, options.overlap))
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def prepare_all(
+    jobs: list[tuple[Path, str]], options: _Options, workers: int
+) -> Iterator[tuple[str, Prepared | IngestError]]:
+    """Prepared files in order; with workers > 0 and many files, parsing overlaps embedding in other processes."""
+    if workers <= 0 or len(jobs) < POOL_MIN_FILES:
+        for path, source in jobs:
+            yield source, _prepare(path, source, options)
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process that runs torch threads
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+        pending: deque[tuple[str, Future[Prepared | IngestError]]] = deque()
+        queue = iter(jobs)
+        try:
+            while True:
+                while len(pending) < workers * PREFETCH_PER_WORKER and (job := next(queue, None)):
+                    pending.append((job[1], pool.submit(_prepare, job[0], job[1], options)))
+                if not pending:
+                    return
+                source, future = pending.popleft()
+                yield source, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+class Progress:
+    """A tqdm bar over files that also shows chunks written per second; ETA from files."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self._bar = tqdm(total=total, desc="Indexing", unit="file", disable=not enabled, leave=False)
+        self._start = time.perf_counter()
+        self._chunks = 0
+
+    def advance(self, files: int = 0, chunks: int = 0) -> None:
+        """Count finished files and embedded chunks."""
+        self._chunks += chunks
+        seconds = max(time.perf_counter() - self._start, 1e-9)
+        self._bar.set_postfix_str(f"{self._chunks} chunks, {self._chunks / seconds:.1f} chunks/s", refresh=False)
+        self._bar.update(files)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        self._bar.close()
+
+
+@dataclass
+class _Group:
+    """Prepared files waiting for one batched embed."""
+
+    items: list[Prepared] = field(default_factory=list)
+
+    @property
+    def chunks(self) -> int:
+        """Number of chunks waiting."""
+        return sum(len(p.chunks) for p in self.items)
+
+
+class Ingestor:
+    """Keeps the vector store and the lexical index in step with the files."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: Store, lexical: LexicalIndex) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.lexical = lexical
+
+    @property
+    def _max_bytes(self) -> int:
+        """File size limit in bytes."""
+        return int(self.settings.max_file_mb * 2**20)
+
+    def run(self, paths: Iterable[Path | str], progress: bool = True) -> IngestReport:
+        """Index new and changed files, drop files gone from the given folders (one ingest at a time)."""
+        with ingest_lock(self.settings.index_dir, self.settings.ingest_lock_wait_s):
+            repair = reconcile(self.store, self.lexical)
+            if repair:
+                log.warning("repaired the index after an interrupted ingest: %s", repair)
+            return self._run([Path(p) for p in paths], progress)
+
+    def _run(self, paths: list[Path], progress: bool) -> IngestReport:
+        """The sync itself, under the lock."""
+        start = time.perf_counter()
+        report = IngestReport()
+        files = discover(paths, report)
+        report.files = len(files) + len(report.skipped)
+        bar = Progress(len(files), progress)
+        try:
+            changed = self._changed(files, report, bar)
+            self._index(changed, report, bar)
+        finally:
+            bar.close()
+        self._drop_missing(paths, {source_name(p) for p in files}, report)
+        if report.chunks >= OPTIMIZE_AFTER_CHUNKS:
+            self.lexical.optimize()
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _changed(self, files: list[Path], report: IngestReport, bar: Progress) -> list[tuple[Path, str]]:
+        """Files whose content hash differs from the manifest (unchanged ones cost a hash, no parsing)."""
+        changed = []
+        for path in files:
+            source = source_name(path)
+            known = self.lexical.file_hash(source)
+            if known is not None and quick_hash(path, self._max_bytes) == known:
+                report.unchanged += 1
+                bar.advance(files=1)
+            else:
+                changed.append((path, source))
+        return changed
+
+    def _index(self, jobs: list[tuple[Path, str]], report: IngestReport, bar: Progress) -> None:
+        """Load and split (in a worker process for many files), embed in groups spanning files, write."""
+        group, limit = _Group(), max(1, self.settings.ingest_group_chunks)
+        options = _Options(self._max_bytes, self.settings.chunk_size, self.settings.chunk_overlap_sentences)
+        for source, item in prepare_all(jobs, options, self.settings.ingest_workers):
+            if isinstance(item, IngestError):
+                report.errors.append(str(item) or source)
+                bar.advance(files=1)
+                continue
+            group.items.append(item)
+            if group.chunks >= limit:
+                self._flush(group, report, bar)
+        self._flush(group, report, bar)
+
+    def _flush(self, group: _Group, report: IngestReport, bar: Progress) -> None:
+        """Embed the group's chunks (several files per embed call), then write every file of the group."""
+        if not group.items:
+            return
+        ready: list[tuple[Prepared, list[list[float]]]] = []
+        try:
+            vectors = self._embed([c.text for p in group.items for c in p.chunks], bar)
+            for p in group.items:
+                ready.append((p, vectors[: len(p.chunks)]))
+                vectors = vectors[len(p.chunks) :]
+        except Exception:  # noqa: BLE001 - retried file by file so one bad file cannot sink the group
+            ready = self._embed_each(group.items, report, bar)
+        self._write(ready)
+        for p, _ in ready:
+            report.indexed += 1
+            report.chunks += len(p.chunks)
+        bar.advance(files=len(ready))
+        group.items = []
+
+    def _embed(self, texts: list[str], bar: Progress | None = None) -> list[list[float]]:
+        """Embed in calls of embed_batch_size texts of similar length (little padding), in the original order."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        step = max(1, self.settings.embed_batch_size)
+        vectors: list[list[float]] = [[] for _ in texts]
+        for i in range(0, len(order), step):
+            part = order[i : i + step]
+            got = self.embedder.embed([texts[j] for j in part])
+            if len(got) != len(part):
+                raise RuntimeError(f"the embedder returned {len(got)} vectors for {len(part)} texts")
+            for j, vector in zip(part, got, strict=True):
+                vectors[j] = vector
+            if bar is not None:
+                bar.advance(chunks=len(part))
+        return vectors
+
+    def _embed_each(
+        self, items: list[Prepared], report: IngestReport, bar: Progress
+    ) -> list[tuple[Prepared, list[list[float]]]]:
+        """Embed file by file; a file whose chunks cannot be embedded is reported and skipped."""
+        ready = []
+        for p in items:
+            try:
+                ready.append((p, self._embed([c.text for c in p.chunks])))
+            except Exception as exc:  # noqa: BLE001 - reported by file name
+                report.errors.append(f"{p.doc.source}: embedding failed ({exc.__class__.__name__}: {exc})")
+                bar.advance(files=1)
+        return ready
+
+    def _write(self, ready: list[tuple[Prepared, list[list[float]]]]) -> None:
+        """Crash-safe replace: new vectors first, then one SQLite transaction, then drop unused vectors."""
+        if not ready:
+            return
+        old = {c for p, _ in ready for c in self.lexical.file_chunks(p.doc.source)}
+        chunks = [c for p, _ in ready for c in p.chunks]
+        vectors = [v for _, vs in ready for v in vs]
+        batch = max(1, self.settings.embed_batch_size * 8)
+        for i in range(0, len(chunks), batch):
+            self.store.upsert(chunks[i : i + batch], vectors[i : i + batch])
+        for p, _ in ready:
+            self._forget(p.doc.source)
+        self.lexical.add(chunks)
+        for p, _ in ready:
+            self._record(p.doc, p.chunks)
+        self.lexical.commit()
+        self.store.delete(list(old - {c.id for c in chunks}))
+
+    def _record(self, doc: Document, chunks: list[Chunk]) -> None:
+        """Record a file, its hash and chunk ids in the manifest."""
+        record = dataclasses.asdict(doc)
+        self.lexical.record_file(doc.source, doc.content_hash, [c.id for c in chunks], record)
+
+    def _forget(self, source: str) -> list[str]:
+        """Drop a file's lexical rows and manifest entry (no commit); returns its chunk ids."""
+        old = self.lexical.file_chunks(source)
+        self.lexical.delete(old)
+        self.lexical.forget_file(source)
+        return old
+
+    def remove(self, source: str) -> bool:
+        """Remove a file from the index (manifest first, then its vectors); True if it was indexed."""
+        if self.lexical.file_hash(source) is None:
+            return False
+        old = self._forget(source)
+        self.lexical.commit()
+        self.store.delete(old)
+        return True
+
+    def _drop_missing(self, paths: list[Path], seen: set[str], report: IngestReport) -> None:
+        """Files indexed under an ingested folder but no longer there are removed."""
+        folders = [source_name(p) for p in paths if p.is_dir()]
+        for source in self.lexical.sources():
+            inside = any(source == f or source.startswith(f.rstrip("/") + "/") or f == "." for f in folders)
+            if inside and source not in seen and not Path(source).exists():
+                self.remove(source)
+                report.removed += 1
+
+
+def snapshot(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every supported file under the paths: the cheap change signal of --watch."""
+    state: dict[str, tuple[int, int]] = {}
+    for path in discover(paths, IngestReport()):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        state[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return state
+
+
+class Watcher:
+    """Polls folders by (mtime, size) and syncs them when something changed (the sync then checks hashes)."""
+
+    def __init__(self, ingestor: Ingestor, paths: list[Path], progress: bool = False) -> None:
+        self.ingestor = ingestor
+        self.paths = paths
+        self.progress = progress  # a bar for the first sync only (it may be a whole corpus)
+        self._state: dict[str, tuple[int, int]] | None = None
+
+    def poll(self) -> IngestReport | None:
+        """Sync if this is the first poll or a file was added, removed or touched; None otherwise."""
+        current = snapshot(self.paths)  # taken before the sync: a change made during it is seen next time
+        if current == self._state:
+            return None
+        first, self._state = self._state is None, current
+        return self.ingestor.run(self.paths, progress=self.progress and first)
+
+    def run(self, interval: float, on_sync: Callable[[IngestReport], None]) -> None:
+        """Poll forever (until KeyboardInterrupt), calling on_sync after every sync."""
+        while True:
+            report = self.poll()
+            if report is not None:
+                on_sync(report)
+            time.sleep(interval)

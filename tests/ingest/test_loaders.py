@@ -1,0 +1,88 @@
+"""Loading .txt, .md, .html and .pdf into clean text with metadata."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import IngestError
+from assistant.ingest.loaders import load
+from tests.conftest import SEED_FILE
+
+MB = 2**20
+
+
+def test_seed_text_is_clean_with_metadata() -> None:
+    doc = load(SEED_FILE, "seed.txt", 50 * MB)
+    assert "<u>" not in doc.text and "</u>" not in doc.text
+    assert "the Kremlin said Tuesday" in doc.text
+    assert "operations of their diplomatic missions" in doc.text  # mended page-break artefact
+    assert doc.title.startswith("U.S.-Russia Embassy Talks")
+    assert doc.date == "April 08, 2025"
+    assert doc.url.startswith("https://www.themoscowtimes.com/2025/04/08/")
+    assert len(doc.content_hash) == 64
+
+
+def test_html_visible_text_and_title(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html><head><title>Quarterly memo</title><style>p{}</style></head><body>"
+        "<h1>Memo</h1><p>Budget is <b>12 million</b>.</p><script>alert(1)</script></body></html>"
+    )
+    doc = load(page, "p.html", MB)
+    assert doc.title == "Quarterly memo"
+    assert "Budget is 12 million." in doc.text
+    assert "alert" not in doc.text and "p{}" not in doc.text
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF with a text line (hand-built, standard font)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_text_and_pages(tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(_tiny_pdf("The reactor was commissioned in 1987."))
+    doc = load(pdf, "report.pdf", MB)
+    assert "commissioned in 1987" in doc.text
+    assert doc.pages == [(1, 0)] and doc.page_at(5) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", b"\x00\x01\x02\x03" * 100, "binary"),
+        ("fake.pdf", b"PK\x03\x04 this is a zip", "unreadable PDF"),
+        ("notes.docx", b"hello", "unsupported"),
+    ],
+)
+def test_bad_files_raise_with_name(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(IngestError) as err:
+        load(path, name, MB)
+    assert name in str(err.value) and reason in str(err.value)
+
+
+def test_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("word " * 1000)
+    with pytest.raises(IngestError, match="limit"):
+        load(path, "big.txt", 100)
