@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from assistant.answering.extractive import ExtractiveGenerator
 from assistant.prompts import load_prompt
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
@@ -13,6 +15,17 @@ def _minilm(settings: Settings):  # noqa: ANN202
     from assistant.adapters.minilm_embedder import MiniLMEmbedder
 
     return MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
+
+
+def _minilm_onnx(precision: str, settings: Settings):  # noqa: ANN202
+    from assistant.adapters.minilm_onnx import OnnxMiniLM
+
+    return OnnxMiniLM(precision, settings.encoders_dir, threads=settings.embed_threads,
+                      batch_size=settings.embed_batch_size)
+
+
+EMBEDDERS.register("minilm-onnx")(partial(_minilm_onnx, "fp32"))
+EMBEDDERS.register("minilm-onnx-int8")(partial(_minilm_onnx, "int8"))
 
 
 @STORES.register("chroma")

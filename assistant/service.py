@@ -17,6 +17,7 @@ from assistant.answering.publisher import answer_publisher
 from assistant.answering.question import fix_question_words, respell
 from assistant.answering.verify import Verdict, verify
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError
+from assistant.ingest.consistency import check_encoder, encoder_identity
 from assistant.ingest.pipeline import Ingestor, IngestReport
 from assistant.models import Answer, Citation, GenerationInput, Hit
 from assistant.protocols import Generator
@@ -51,6 +52,7 @@ class Assistant:
             self.embedder, self.store, self.lexical, settings.retrieval.candidates, settings.retrieval.rrf_k
         )
         self._generators: dict[str, Generator] = {}
+        self._encoder_checked = False
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -62,9 +64,11 @@ class Assistant:
         """The ingest pipeline bound to this assistant's indexes."""
         return Ingestor(self.settings, self.embedder, self.store, self.lexical)
 
-    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True) -> IngestReport:
-        """Index files and folders (default: the seeds folder)."""
-        return self.ingestor().run(paths or [self.settings.seeds_dir], progress=progress)
+    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True, rebuild: bool = False) -> IngestReport:
+        """Index files and folders (default: the seeds folder); rebuild empties the index first."""
+        report = self.ingestor().run(paths or [self.settings.seeds_dir], progress=progress, rebuild=rebuild)
+        self._encoder_checked = False
+        return report
 
     def documents(self) -> list[str]:
         """Sources in the index."""
@@ -162,10 +166,23 @@ class Assistant:
 
     def evidence(self, standalone: str, timings: dict[str, float] | None = None) -> tuple[list[Hit], str, Evidence]:
         """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
+        self._check_encoder()
         hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
         texts = [hit.chunk.text for hit in hits]
         cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did berg" names Berg
-        return hits, cased, gather(cased, hits, self.embedder)
+        stored = self.lexical.sentence_vectors([hit.chunk.id for hit in hits])
+        evidence = gather(cased, hits, self.embedder, stored)
+        if self.settings.cache_sentence_vectors:
+            fresh = {(s.hit.chunk.id, s.start - s.hit.chunk.start): s.vector for s in evidence.sentences}
+            self.lexical.cache_sentence_vectors([(*key, v) for key, v in fresh.items() if key not in stored and len(v)])
+        return hits, cased, evidence
+
+    def _check_encoder(self) -> None:
+        """Once: the index must have been built by an encoder whose vectors match this one's."""
+        if not self._encoder_checked:
+            identity = encoder_identity(self.embedder, self.settings.embedder)
+            check_encoder(self.lexical, self.store, identity, self.settings.index_dir)
+            self._encoder_checked = True
 
     def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:
         """Date arithmetic (what date, which weekday, how many days) when the documents date the events."""

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64  # texts per embedder call (ingest puts chunks of several files in one call)
     ingest_group_chunks: int = 1024  # chunks gathered across files and sorted by length before embedding
     ingest_workers: int = 1  # processes that parse files while the embedder runs (0: parse in-process)
+    encoder_cache_dir: Path | None = None  # built ONNX graphs (default: index_dir/encoders); several indexes may share
+    # sentence vectors for answering: all embedded at ingest (true), or stored as answering first embeds them
+    ingest_sentence_vectors: bool = False
+    cache_sentence_vectors: bool = True
     embed_threads: int = 0  # torch CPU threads for the embedder; 0 = torch's default (one per core)
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8001 : use a Chroma server instead of index_dir/chroma
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
@@ -111,6 +115,11 @@ class Settings(BaseSettings):
     ui_port: int = 7860
     ui: UISettings = Field(default_factory=UISettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @property
+    def encoders_dir(self) -> Path:
+        """Where built ONNX encoder graphs are cached: beside the index unless encoder_cache_dir is set."""
+        return self.encoder_cache_dir or self.index_dir / "encoders"
 
     @property
     def uploads_dir(self) -> Path:

@@ -1,8 +1,9 @@
 """The multi-domain evaluation: every corpus of tests/eval/corpora, indexed apart, asked its dev or test half.
 
-Usage: python bench/corpora_eval.py [--half dev|test] [--llm NAME] [--corpus NAME ...] [--report DIR]
+Usage: python bench/corpora_eval.py [--half dev|test|both] [--llm NAME] [--embedder NAME] [--corpus NAME ...]
+       [--report DIR] [--section NAME]
 Lay the corpora out first with `bash tests/eval/corpora/install.sh`. Each corpus gets its own index under
-index/corpora/<name> (incremental: a re-run costs a hash per file). Prints one row per corpus and writes
+index/corpora/<embedder>/<name> (incremental: a re-run costs a hash per file). Prints one row per corpus and writes
 report.json/report.md per corpus under --report (default eval-report/corpora/<half>/), and a table into
 tests/eval/corpora/RESULTS.md under the section named by --section (default "<half>-<llm>").
 """
@@ -69,10 +70,13 @@ def run_corpus(name: str, args: argparse.Namespace) -> dict[str, object]:
     docs = CORPORA / name / "docs"
     if not docs.is_dir():
         raise SystemExit(f"{docs} is missing: run `bash tests/eval/corpora/install.sh` first")
-    settings = Settings(index_dir=ROOT / "index" / "corpora" / name, seeds_dir=docs, generator=args.llm)
+    index = ROOT / "index" / "corpora" / args.embedder / name
+    settings = Settings(index_dir=index, seeds_dir=docs, generator=args.llm, embedder=args.embedder,
+                        encoder_cache_dir=index.parent / "encoders")  # one graph build for all corpora
     assistant = Assistant(settings)
     print(assistant.ingest([docs], progress=False).summary(), file=sys.stderr)
-    items = load_questions(CORPORA / name / f"{args.half}.jsonl")
+    halves = ["dev", "test"] if args.half == "both" else [args.half]
+    items = [i for half in halves for i in load_questions(CORPORA / name / f"{half}.jsonl")]
     judge = make_judge(assistant.embedder, settings.verify)
     report = evaluate(lambda q, h: assistant.ask(q, h, generator=args.llm), items, judge, args.llm)
     write_report(report, args.report / name)
@@ -82,19 +86,25 @@ def run_corpus(name: str, args: argparse.Namespace) -> dict[str, object]:
 def main() -> None:
     """Run the chosen corpora one after another and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=["dev", "test"], default="dev")
+    parser.add_argument("--half", choices=["dev", "test", "both"], default="dev")
     parser.add_argument("--llm", default=Settings().generator)
+    parser.add_argument("--embedder", default=Settings().embedder)
     parser.add_argument("--corpus", nargs="*", default=None)
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--section", default=None)
     args = parser.parse_args()
     args.report = args.report or ROOT / "eval-report" / "corpora" / args.half
-    names = args.corpus or sorted(p.parent.name for p in CORPORA.glob(f"*/{args.half}.jsonl"))
+    names = args.corpus or sorted(p.parent.name for p in CORPORA.glob("*/dev.jsonl"))
     rows = [run_corpus(name, args) for name in names]
     text = table(rows)
     print(text)
     (args.report / "table.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    write_section(args.section or f"{args.half}-{args.llm}", text, CORPORA / "RESULTS.md")
+    title = f"## {args.half} half(s), generator `{args.llm}`, embedder `{args.embedder}`\n\n"
+    command = f"`.venv/bin/python bench/corpora_eval.py --half {args.half} --llm {args.llm} --embedder {args.embedder}`"
+    results = CORPORA / "RESULTS.md"
+    if not results.exists():
+        results.write_text("# Multi-domain evaluation results (written by bench/corpora_eval.py)\n", encoding="utf-8")
+    write_section(args.section or f"{args.half}-{args.llm}-{args.embedder}", title + command + "\n\n" + text, results)
 
 
 if __name__ == "__main__":

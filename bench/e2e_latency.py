@@ -1,10 +1,13 @@
 """Benchmark: end-to-end latency with the default generator: warm answer and first streamed token, cold CLI ask.
 
 Usage: .venv/bin/python bench/e2e_latency.py [--repeats 2] [--cold 3] [--embed-threads 0,1]
-Builds an index of seeds/ in a temporary folder. Warm: one process, models loaded, every question of
+       [--encoders minilm/nosentences,minilm,minilm-onnx-int8]
+Builds an index of seeds/ per encoder in a temporary folder. Warm: one process, models loaded, every question of
 tests/eval/seed_questions.jsonl except the date-arithmetic ones asked `--repeats` times through
 Assistant.ask_stream. Cold: `assistant ask` as a fresh process (imports, model loads, answer), median of `--cold`.
-Each is measured for every value of the setting embed_threads given
+Each is measured for every encoder (`NAME/nocache`: no sentence vectors stored, so every ask embeds its evidence
+sentences as before they were stored; `NAME/ingest`: all stored at ingest; plain `NAME`: the default, stored the
+first time answering embeds them) and every value of the setting embed_threads given
 (0 = one thread per core, the shipped default; a lone question always uses one).
 Writes the `e2e` section of bench/RESULTS.md.
 """
@@ -65,9 +68,10 @@ def warm(assistant: Assistant, repeats: int) -> dict[str, float]:
     }
 
 
-def cold(index: Path, runs: int, threads: int) -> list[float]:
+def cold(index: Path, runs: int, threads: int, embedder: str) -> list[float]:
     """Wall time of `assistant ask` in a new process, `runs` times."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ASSISTANT_EMBED_THREADS": str(threads)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ASSISTANT_EMBED_THREADS": str(threads),
+           "ASSISTANT_EMBEDDER": embedder}
     cli = Path(sys.executable).parent / "assistant"
     times = []
     for _ in range(runs):
@@ -90,16 +94,17 @@ import chromadb, langchain_chroma; mark("import chromadb, langchain-chroma")
 from assistant.service import Assistant
 from assistant.settings import Settings
 assistant = Assistant(Settings(index_dir=sys.argv[1])); mark("open the index")
-assistant.embedder.embed(["warm up"]); mark("load MiniLM (NumPy encoder)")
+assistant.embedder.embed(["warm up"]); mark("load the encoder (" + assistant.settings.embedder + ")")
 assistant.generator().warm_up(); mark("load the GGUF (llama.cpp)")
 assistant.ask(sys.argv[2]); mark("answer (condense, retrieve, evidence, generate, verify)")
 print(json.dumps([(b[0], b[1] - a[1]) for a, b in zip(marks, marks[1:])]))
 """
 
 
-def cold_breakdown(index: Path, threads: int) -> list[tuple[str, float]]:
+def cold_breakdown(index: Path, threads: int, embedder: str) -> list[tuple[str, float]]:
     """Where a cold ask spends its time: the same steps, timed one after another in a new process."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ASSISTANT_EMBED_THREADS": str(threads)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ASSISTANT_EMBED_THREADS": str(threads),
+           "ASSISTANT_EMBEDDER": embedder}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", BREAKDOWN, str(index), COLD_QUESTION], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=600)
@@ -109,12 +114,12 @@ def cold_breakdown(index: Path, threads: int) -> list[tuple[str, float]]:
     return [("interpreter start", time.perf_counter() - start - sum(s for _, s in steps)), *steps]
 
 
-def section(args: argparse.Namespace, rows: dict[int, tuple[dict[str, float], list[float]]], load_before: str,
-            generator: str, steps: list[tuple[str, float]]) -> str:
+def section(args: argparse.Namespace, rows: dict[tuple[str, int], tuple[dict[str, float], list[float]]],
+            load_before: str, generator: str, steps: list[tuple[str, float]]) -> str:
     """The RESULTS.md section."""
     lines = ["## End-to-end latency (default generator)", ""]
     lines += run_header(f".venv/bin/python bench/e2e_latency.py --repeats {args.repeats} --cold {args.cold} "
-                        f"--embed-threads {args.embed_threads}", load_before)
+                        f"--embed-threads {args.embed_threads} --encoders {args.encoders}", load_before)
     w = next(iter(rows.values()))[0]
     lines += [
         f"- generator: `{generator}` (SmolLM2-135M-Instruct Q4_1 through llama.cpp, 2 threads); index of seeds/",
@@ -125,13 +130,19 @@ def section(args: argparse.Namespace, rows: dict[int, tuple[dict[str, float], li
         "- embed threads: the setting `embed_threads` (0 = one thread per core = 2 here, a lone question one, "
         "the shipped default; 1 = one thread, `ASSISTANT_EMBED_THREADS=1`).",
         "",
-        "| embed threads | warm answer p50 / p95 (s) | first token p50 / p95 (s) | asks streamed / abstained "
-        "| cold `assistant ask` median (s) | cold runs (s) |",
-        "|---|---|---|---|---|---|",
+        "- encoder: the setting `embedder`; `/nocache` = `cache_sentence_vectors = false`, so every ask embeds its "
+        "evidence sentences (the behaviour before sentence vectors were stored); plain = the default (a sentence "
+        "vector is stored the first time answering embeds it; the warm loop asks 55 questions over the same 9 "
+        "chunks, so most are read).",
+        "",
+        "| encoder | embed threads | warm answer p50 / p95 (s) | first token p50 / p95 (s) | asks streamed / "
+        "abstained | cold `assistant ask` median (s) | cold runs (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for threads, (w, cold_s) in rows.items():
+    for (encoder, threads), (w, cold_s) in rows.items():
         lines.append(
-            f"| {threads or 'default'} | {w['answer_p50']:.2f} / {w['answer_p95']:.2f} | {w['first_p50']:.2f} / "
+            f"| `{encoder}` | {threads or 'default'} | {w['answer_p50']:.2f} / {w['answer_p95']:.2f} | "
+            f"{w['first_p50']:.2f} / "
             f"{w['first_p95']:.2f} | {w['streamed']} / {w['abstained']} of {w['asks']} | {median(cold_s):.2f} | "
             f"{', '.join(f'{t:.2f}' for t in cold_s)} |"
         )
@@ -142,7 +153,8 @@ def section(args: argparse.Namespace, rows: dict[int, tuple[dict[str, float], li
     lines += [
         "",
         f"Cold ask ≤ 5 s: {verdict}. Where a cold ask spends its time (the same steps timed one after another "
-        "in a new process; `pyinstrument -m assistant.interfaces.cli ask …` shows the same split):",
+        f"in a new process, encoder `{args.encoders.split(',')[-1].split('/')[0]}`; "
+        "`pyinstrument -m assistant.interfaces.cli ask …` shows the same split):",
         "",
         "| step | s |",
         "|---|---|",
@@ -158,22 +170,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cold", type=int, default=3)
     parser.add_argument("--embed-threads", default="0,1", help="values of the setting embed_threads to measure")
+    parser.add_argument("--encoders", default="minilm/nocache,minilm,minilm-onnx,minilm-onnx-int8")
     args = parser.parse_args()
     offline()
     load_before = load_average()
-    rows: dict[int, tuple[dict[str, float], list[float]]] = {}
+    rows: dict[tuple[str, int], tuple[dict[str, float], list[float]]] = {}
+    generator = Settings().generator
     with tempfile.TemporaryDirectory() as tmp:
-        index = Path(tmp) / "index"
-        report = Assistant(Settings(index_dir=index)).ingest([ROOT / "seeds"], progress=False)
-        assert report.indexed and not report.errors, report.summary()
-        generator = Settings().generator
-        for threads in [int(t) for t in args.embed_threads.split(",")]:  # 0 first: it cannot undo a 1
-            cold_s = cold(index, args.cold, threads)
-            print(f"threads {threads} cold: {cold_s}", flush=True)
-            w = warm(Assistant(Settings(index_dir=index, embed_threads=threads)), args.repeats)
-            print(w, flush=True)
-            rows[threads] = (w, cold_s)
-        steps = cold_breakdown(index, int(args.embed_threads.split(",")[0]))
+        for encoder in args.encoders.split(","):
+            name, _, option = encoder.partition("/")
+            index = Path(tmp) / encoder.replace("/", "-")
+            settings = Settings(index_dir=index, embedder=name, ingest_sentence_vectors=option == "ingest",
+                                cache_sentence_vectors=option != "nocache")
+            report = Assistant(settings).ingest([ROOT / "seeds"], progress=False)
+            assert report.indexed and not report.errors, report.summary()
+            for threads in [int(t) for t in args.embed_threads.split(",")]:  # 0 first: it cannot undo a 1
+                cold_s = cold(index, args.cold, threads, name)
+                print(f"{encoder} threads {threads} cold: {cold_s}", flush=True)
+                w = warm(Assistant(settings.model_copy(update={"embed_threads": threads})), args.repeats)
+                print(w, flush=True)
+                rows[(encoder, threads)] = (w, cold_s)
+        steps = cold_breakdown(index, int(args.embed_threads.split(",")[0]), name)
         print(steps, flush=True)
     text = section(args, rows, load_before, generator, steps)
     print(text)

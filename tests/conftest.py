@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -67,6 +68,19 @@ class ScriptedGenerator:
         """Yield the reply in pieces."""
         for i, word in enumerate(self.reply.split(" ")):
             yield word if i == 0 else " " + word
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of built ONNX encoder graphs for every index of the session (and the processes it starts)."""
+    folder = tmp_path_factory.mktemp("encoders")
+    saved = os.environ.get("ASSISTANT_ENCODER_CACHE_DIR")
+    os.environ["ASSISTANT_ENCODER_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("ASSISTANT_ENCODER_CACHE_DIR", None)
+    else:
+        os.environ["ASSISTANT_ENCODER_CACHE_DIR"] = saved
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from assistant.adapters.minilm_numpy import NumpyMiniLM
 from assistant.errors import MissingExtraError
@@ -42,6 +43,13 @@ class MiniLMEmbedder:
         self._model = None
         self._numpy: NumpyMiniLM | None = None
         self._lock = threading.Lock()
+
+    def identity(self) -> dict[str, str]:
+        """What builds the vectors (recorded in the index): the model, fp32, and the checksum of its weights."""
+        from assistant.adapters.minilm_onnx import weights_checksum
+
+        return {"model": "all-MiniLM-L6-v2", "precision": "fp32",
+                "weights_sha256": weights_checksum(Path(self.model_path))}
 
     def warm_up(self) -> None:
         """Load the model (once)."""

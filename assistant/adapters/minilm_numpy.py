@@ -8,8 +8,9 @@ the 6 BERT layers, mean pooling and normalisation with NumPy, in well under a se
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,20 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return (x - mean) / np.sqrt(var + eps) * weight + bias
 
 
+def length_batches(encodings: Sequence[Any], batch_size: int) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Token encodings grouped by length (little padding): (their positions, ids, 0/1 mask), shortest first."""
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    for first in range(0, len(order), batch_size):
+        part = order[first : first + batch_size]
+        width = max(len(encodings[i].ids) for i in part)
+        ids = np.zeros((len(part), width), dtype=np.int64)
+        mask = np.zeros((len(part), width), dtype=np.int64)
+        for row, i in enumerate(part):
+            ids[row, : len(encodings[i].ids)] = encodings[i].ids
+            mask[row, : len(encodings[i].ids)] = 1
+        yield part, ids, mask
+
+
 class NumpyMiniLM:
     """Mean-pooled, normalised BERT sentence embeddings from a sentence-transformers folder."""
 
@@ -62,17 +77,9 @@ class NumpyMiniLM:
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit vectors, one row per text; texts of similar length are batched together."""
         encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(encodings), self.w["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
-        for first in range(0, len(order), batch_size):
-            part = order[first : first + batch_size]
-            width = max(len(encodings[i].ids) for i in part)
-            ids = np.zeros((len(part), width), dtype=np.int64)
-            mask = np.zeros((len(part), width), dtype=np.float32)
-            for row, i in enumerate(part):
-                ids[row, : len(encodings[i].ids)] = encodings[i].ids
-                mask[row, : len(encodings[i].ids)] = 1.0
-            out[part] = self._forward(ids, mask)
+        for part, ids, mask in length_batches(encodings, batch_size):
+            out[part] = self._forward(ids, mask.astype(np.float32))
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

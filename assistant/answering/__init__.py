@@ -1,8 +1,8 @@
 """Answering: read the question, score the evidence, write and check the answer.
 
 Owns what a question asks (`question`), the scoring of retrieved sentences (`evidence`, `sentence_checks`,
-`entities`), yes/no polarity (`yesno`), date arithmetic (`dates`, `date_answers`), answers read from a document's
-address (`publisher`), the extractive generator (`extractive`) and the verifier that checks every answer
-sentence against the passage it cites (`verify`). May import the core and `assistant.retrieval`; never
-ingest, evaluation, interfaces or the service.
+`soft_match`, `entities`), yes/no polarity (`yesno`), date arithmetic (`dates`, `date_answers`), answers read
+from a document's address (`publisher`), the extractive generator (`extractive`) and the verifier that checks
+every answer sentence against the passage it cites (`verify`). May import the core and `assistant.retrieval`;
+never ingest, evaluation, interfaces or the service.
 """

@@ -1,8 +1,9 @@
 """Ingest: turn files into indexed chunks.
 
 Owns the loaders (text, Markdown, HTML, PDF into clean text with metadata), the sentence-aware splitter, the
-incremental pipeline (load → split → embed → upsert, by content hash) and the crash-safe consistency of the
-vector store, the lexical index and the manifest. May import the core (`assistant.models`, `protocols`,
+incremental pipeline (load → split → embed chunks and their sentences → upsert, by content hash; `watch` for
+--watch), the record of the encoder that built the index, and the crash-safe consistency of the vector store,
+the lexical index and the manifest (`consistency`). May import the core (`assistant.models`, `protocols`,
 `settings`, `errors`, `text`) and `assistant.retrieval.lexical`, the index it writes; never answering,
 interfaces or the service.
 """

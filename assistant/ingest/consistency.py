@@ -9,6 +9,7 @@ point leaves at most orphan vectors (never a manifest entry without its chunks),
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -16,9 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import IngestError
-from assistant.protocols import Store
+from assistant.errors import ConfigError, IngestError
+from assistant.protocols import Embedder, Store
 from assistant.retrieval.lexical import LexicalIndex
+
+ENCODER_KEY = "encoder"
+# what the only encoder before records existed built: indexes without a record but with chunks are its
+LEGACY_ENCODER = {"embedder": "minilm", "model": "all-MiniLM-L6-v2", "precision": "fp32"}
+_SAME_SPACE = ("model", "precision", "weights_sha256")  # fp32 PyTorch, NumPy and ONNX give the same vectors
 
 
 @dataclass
@@ -48,6 +54,7 @@ def reconcile(store: Store, lexical: LexicalIndex) -> Repair:
             listed -= ids
     stray_rows = rows - listed
     lexical.delete(list(stray_rows))
+    lexical.drop_orphan_sentence_vectors()  # answering may have cached vectors of a chunk an ingest then replaced
     lexical.commit()
     stray_vectors = vectors - listed
     store.delete(list(stray_vectors))
@@ -76,3 +83,42 @@ def ingest_lock(index_dir: Path, wait_s: float) -> Iterator[None]:
         yield
     finally:
         os.close(handle)  # closing releases the lock, also when the process is killed
+
+
+def encoder_identity(embedder: Embedder, name: str) -> dict[str, str]:
+    """What builds this embedder's vectors: its settings name plus the model, precision and weights it reports."""
+    identity = getattr(embedder, "identity", None)
+    reported = identity() if callable(identity) else {"model": name, "precision": "unknown"}
+    return {"embedder": name, **reported}
+
+
+def _describe(identity: dict[str, str]) -> str:
+    """'minilm-onnx-int8 (all-MiniLM-L6-v2, int8)'."""
+    return f"{identity.get('embedder', '?')} ({identity.get('model', '?')}, {identity.get('precision', '?')})"
+
+
+def same_vectors(a: dict[str, str], b: dict[str, str]) -> bool:
+    """Two encoders whose vectors may share an index: same model and precision, and same weights when known."""
+    return all(a.get(k) == b.get(k) for k in _SAME_SPACE if k in a and k in b) and "model" in a and "model" in b
+
+
+def check_encoder(lexical: LexicalIndex, store: Store, current: dict[str, str], index_dir: Path) -> None:
+    """Stop with a message when the index was built by an encoder whose vectors differ from the current one's.
+
+    An index with no record is stamped with the current encoder when empty, or taken as the legacy one.
+    """
+    raw = lexical.meta(ENCODER_KEY)
+    if raw is None:
+        recorded = current if lexical.count() == 0 and store.count() == 0 else LEGACY_ENCODER
+        lexical.set_meta(ENCODER_KEY, json.dumps(recorded))
+        lexical.commit()
+    else:
+        recorded = json.loads(raw)
+    if same_vectors(recorded, current):
+        return
+    raise ConfigError(
+        f"The index in {index_dir} was built with the encoder {_describe(recorded)}, but the settings ask for "
+        f"{_describe(current)}; their vectors cannot be mixed. Either set embedder = "
+        f"\"{recorded.get('embedder', '?')}\" again, or re-index with the new encoder: "
+        f"`assistant ingest --rebuild PATH ...` (empties the index, then indexes PATH)."
+    )

@@ -9,7 +9,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +17,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.errors import IngestError
-from assistant.ingest.consistency import ingest_lock, reconcile
+from assistant.ingest.consistency import check_encoder, encoder_identity, ingest_lock, reconcile
 from assistant.ingest.loaders import SUPPORTED, file_hash, load
 from assistant.ingest.splitter import split
 from assistant.models import Chunk, Document
 from assistant.protocols import Embedder, Store
-from assistant.retrieval.lexical import LexicalIndex
+from assistant.retrieval.lexical import LexicalIndex, SentenceVectors
 from assistant.settings import Settings
+from assistant.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +212,18 @@ class Ingestor:
         """File size limit in bytes."""
         return int(self.settings.max_file_mb * 2**20)
 
-    def run(self, paths: Iterable[Path | str], progress: bool = True) -> IngestReport:
-        """Index new and changed files, drop files gone from the given folders (one ingest at a time)."""
+    def run(self, paths: Iterable[Path | str], progress: bool = True, rebuild: bool = False) -> IngestReport:
+        """Index new and changed files, drop files gone from the given folders (one ingest at a time).
+
+        With rebuild, the index is emptied first (the way to move it to another encoder).
+        """
         with ingest_lock(self.settings.index_dir, self.settings.ingest_lock_wait_s):
+            if rebuild:
+                self.store.delete(sorted(self.store.ids()))
+                self.lexical.clear()
+                self.lexical.commit()
+            identity = encoder_identity(self.embedder, self.settings.embedder)
+            check_encoder(self.lexical, self.store, identity, self.settings.index_dir)
             repair = reconcile(self.store, self.lexical)
             if repair:
                 log.warning("repaired the index after an interrupted ingest: %s", repair)
@@ -274,9 +284,11 @@ class Ingestor:
             for p in group.items:
                 ready.append((p, vectors[: len(p.chunks)]))
                 vectors = vectors[len(p.chunks) :]
+            sentences = self._sentences([c for p in group.items for c in p.chunks])
         except Exception:  # noqa: BLE001 - retried file by file so one bad file cannot sink the group
             ready = self._embed_each(group.items, report, bar)
-        self._write(ready)
+            sentences = self._sentences([c for p, _ in ready for c in p.chunks])
+        self._write(ready, sentences)
         for p, _ in ready:
             report.indexed += 1
             report.chunks += len(p.chunks)
@@ -299,6 +311,15 @@ class Ingestor:
                 bar.advance(chunks=len(part))
         return vectors
 
+    def _sentences(self, chunks: list[Chunk]) -> SentenceVectors:
+        """Each chunk's sentences embedded once here, so that answering reads them instead of embedding them."""
+        if not self.settings.ingest_sentence_vectors:
+            return {}
+        spans = {c.id: [(start, c.text[start:end]) for start, end in sentence_spans(c.text)] for c in chunks}
+        texts = list(dict.fromkeys(text for rows in spans.values() for _, text in rows))  # overlaps embedded once
+        vector_of = dict(zip(texts, self._embed(texts), strict=True))
+        return {cid: [(start, vector_of[text]) for start, text in rows] for cid, rows in spans.items()}
+
     def _embed_each(
         self, items: list[Prepared], report: IngestReport, bar: Progress
     ) -> list[tuple[Prepared, list[list[float]]]]:
@@ -312,7 +333,7 @@ class Ingestor:
                 bar.advance(files=1)
         return ready
 
-    def _write(self, ready: list[tuple[Prepared, list[list[float]]]]) -> None:
+    def _write(self, ready: list[tuple[Prepared, list[list[float]]]], sentences: SentenceVectors) -> None:
         """Crash-safe replace: new vectors first, then one SQLite transaction, then drop unused vectors."""
         if not ready:
             return
@@ -324,7 +345,7 @@ class Ingestor:
             self.store.upsert(chunks[i : i + batch], vectors[i : i + batch])
         for p, _ in ready:
             self._forget(p.doc.source)
-        self.lexical.add(chunks)
+        self.lexical.add(chunks, sentences)
         for p, _ in ready:
             self._record(p.doc, p.chunks)
         self.lexical.commit()
@@ -359,41 +380,3 @@ class Ingestor:
             if inside and source not in seen and not Path(source).exists():
                 self.remove(source)
                 report.removed += 1
-
-
-def snapshot(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
-    """(mtime_ns, size) of every supported file under the paths: the cheap change signal of --watch."""
-    state: dict[str, tuple[int, int]] = {}
-    for path in discover(paths, IngestReport()):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        state[str(path)] = (stat.st_mtime_ns, stat.st_size)
-    return state
-
-
-class Watcher:
-    """Polls folders by (mtime, size) and syncs them when something changed (the sync then checks hashes)."""
-
-    def __init__(self, ingestor: Ingestor, paths: list[Path], progress: bool = False) -> None:
-        self.ingestor = ingestor
-        self.paths = paths
-        self.progress = progress  # a bar for the first sync only (it may be a whole corpus)
-        self._state: dict[str, tuple[int, int]] | None = None
-
-    def poll(self) -> IngestReport | None:
-        """Sync if this is the first poll or a file was added, removed or touched; None otherwise."""
-        current = snapshot(self.paths)  # taken before the sync: a change made during it is seen next time
-        if current == self._state:
-            return None
-        first, self._state = self._state is None, current
-        return self.ingestor.run(self.paths, progress=self.progress and first)
-
-    def run(self, interval: float, on_sync: Callable[[IngestReport], None]) -> None:
-        """Poll forever (until KeyboardInterrupt), calling on_sync after every sync."""
-        while True:
-            report = self.poll()
-            if report is not None:
-                on_sync(report)
-            time.sleep(interval)

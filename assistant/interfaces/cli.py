@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", type=Path)
     _store_flags(ingest)
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--rebuild", action="store_true",
+                        help="empty the index first (e.g. after changing the embedder), then index the paths")
     ingest.add_argument("--watch", action="store_true", help="keep syncing the paths until Ctrl-C")
     ingest.add_argument("--interval", type=float, default=2.0, help="with --watch: seconds between polls")
     ask = sub.add_parser("ask", help="ask one question")
@@ -109,7 +111,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(settings)
     if args.watch:
         return _watch(assistant, args)
-    report = assistant.ingest(args.paths or None, progress=not args.quiet)
+    report = assistant.ingest(args.paths or None, progress=not args.quiet, rebuild=args.rebuild)
     _print_report(report)
     return 3 if report.partial else 0
 
@@ -125,7 +127,7 @@ def _print_report(report: IngestReport, changes_only: bool = False) -> None:
 
 def _watch(assistant: Assistant, args: argparse.Namespace) -> int:
     """Sync, then keep polling the paths until Ctrl-C; exit 0, or 3 when the last sync was partial."""
-    from assistant.ingest.pipeline import Watcher
+    from assistant.ingest.watch import Watcher
 
     paths = args.paths or [assistant.settings.seeds_dir]
     watcher = Watcher(assistant.ingestor(), paths, progress=not args.quiet)

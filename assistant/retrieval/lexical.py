@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from assistant.models import Chunk
 from assistant.text import STOPWORDS, fold
@@ -19,10 +21,17 @@ CREATE TABLE IF NOT EXISTS files (
     source TEXT PRIMARY KEY, hash TEXT NOT NULL, chunk_ids TEXT NOT NULL, document TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS passage_rows (id TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk_id TEXT NOT NULL, start INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (chunk_id, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# per chunk id: (start of the sentence in the chunk text, its vector)
+SentenceVectors = Mapping[str, Sequence[tuple[int, Sequence[float]]]]
 # a question rarely needs more terms; each extra OR term adds its whole posting list to the scan
 MAX_QUERY_TERMS = 12
 _DELETE_BATCH = 500
+_BUSY_MS = 30_000  # how long a statement waits for another process's write lock
 
 
 def query_terms(question: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
@@ -40,7 +49,7 @@ class LexicalIndex:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=_BUSY_MS / 1000)
         self._db.execute("PRAGMA journal_mode=WAL")  # readers (ask, serve) never wait for a running ingest
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
@@ -58,9 +67,15 @@ class LexicalIndex:
         """Close the database."""
         self._db.close()
 
-    def add(self, chunks: Sequence[Chunk]) -> None:
-        """Index chunk texts; an id already present is replaced, never duplicated."""
+    def add(self, chunks: Sequence[Chunk], sentences: SentenceVectors | None = None) -> None:
+        """Index chunk texts (and their sentences' vectors); an id already present is replaced, never duplicated."""
         self.delete([c.id for c in chunks])
+        if sentences:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO sentence_vectors (chunk_id, start, vector) VALUES (?, ?, ?)",
+                [(cid, start, np.asarray(v, dtype=np.float32).tobytes()) for cid, rows in sentences.items()
+                 for start, v in rows],
+            )
         rows = []
         for c in chunks:
             cursor = self._db.execute(
@@ -80,6 +95,59 @@ class LexicalIndex:
                 f"DELETE FROM passages WHERE rowid IN (SELECT row FROM passage_rows WHERE id IN ({marks}))", part
             )
             self._db.execute(f"DELETE FROM passage_rows WHERE id IN ({marks})", part)
+            self._db.execute(f"DELETE FROM sentence_vectors WHERE chunk_id IN ({marks})", part)
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[tuple[str, int], np.ndarray]:
+        """Stored sentence vectors of chunks, by (chunk id, start of the sentence in the chunk text)."""
+        ids = list(dict.fromkeys(chunk_ids))
+        out: dict[tuple[str, int], np.ndarray] = {}
+        for i in range(0, len(ids), _DELETE_BATCH):
+            part = ids[i : i + _DELETE_BATCH]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT chunk_id, start, vector FROM sentence_vectors WHERE chunk_id IN ({marks})"
+            for chunk_id, start, blob in self._db.execute(query, part):
+                out[(chunk_id, start)] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def cache_sentence_vectors(self, rows: Sequence[tuple[str, int, Sequence[float]]], wait_ms: int = 200) -> bool:
+        """Store sentence vectors answering computed (chunk ids are content hashes, so a vector never goes stale).
+
+        Best effort: when another process holds the write lock for longer than wait_ms, nothing is stored.
+        """
+        if not rows:
+            return True
+        self._db.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO sentence_vectors (chunk_id, start, vector) VALUES (?, ?, ?)",
+                [(cid, start, np.asarray(v, dtype=np.float32).tobytes()) for cid, start, v in rows],
+            )
+            self._db.commit()
+            return True
+        except sqlite3.OperationalError:  # locked by a running ingest, or a read-only index
+            self._db.rollback()
+            return False
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+
+    def drop_orphan_sentence_vectors(self) -> int:
+        """Delete sentence vectors of chunks no longer indexed (no commit); how many were deleted."""
+        cursor = self._db.execute(
+            "DELETE FROM sentence_vectors WHERE chunk_id NOT IN (SELECT id FROM passage_rows)"
+        )
+        return max(cursor.rowcount, 0)
+
+    def meta(self, key: str) -> str | None:
+        """A value recorded about the index (such as the encoder that built it)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Record (or with None, drop) a value about the index; committed with the next commit."""
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def search(self, question: str, k: int) -> list[Chunk]:
         """Chunks ranked by BM25, best first (top-k selected inside SQLite)."""
@@ -136,6 +204,11 @@ class LexicalIndex:
         """The extracted document (text and metadata) of a source."""
         row = self._db.execute("SELECT document FROM files WHERE source = ?", (source,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def clear(self) -> None:
+        """Drop every chunk, sentence vector, manifest entry and record (no commit)."""
+        for table in ("passages", "passage_rows", "sentence_vectors", "files", "meta"):
+            self._db.execute(f"DELETE FROM {table}")
 
     def commit(self) -> None:
         """Make pending changes durable."""

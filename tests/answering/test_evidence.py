@@ -1,8 +1,9 @@
 """Evidence scoring and sentence checks: soft word matching, role direction, reasons, fragments, ordinals, speakers."""
 
-from assistant.answering.evidence import SoftMatch, coverage, gives_reason
+from assistant.answering.evidence import coverage, gives_reason
 from assistant.answering.question import asks_reason, role_head
 from assistant.answering.sentence_checks import fragment, ordinal_absent
+from assistant.answering.soft_match import SoftMatch
 from assistant.text import content_terms, role_conflict, terms_match
 
 AMBASSADOR = "Russia's newly appointed ambassador to the United States, Alexander Darchiyev, will lead the delegation."
