@@ -66,9 +66,7 @@ class Assistant:
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True, rebuild: bool = False) -> IngestReport:
         """Index files and folders (default: the seeds folder); rebuild empties the index first."""
-        report = self.ingestor().run(paths or [self.settings.seeds_dir], progress=progress, rebuild=rebuild)
-        self._encoder_checked = False
-        return report
+        return self.ingestor().run(paths or [self.settings.seeds_dir], progress=progress, rebuild=rebuild)
 
     def documents(self) -> list[str]:
         """Sources in the index."""

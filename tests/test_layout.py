@@ -62,8 +62,7 @@ def _imports(path: Path) -> set[str]:
 def test_imports_point_one_way() -> None:
     known = set(_modules())
     wrong = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module = _modules()[sorted(PACKAGE.rglob("*.py")).index(path)]
+    for path, module in zip(sorted(PACKAGE.rglob("*.py")), _modules(), strict=True):
         layer = _layer(module)
         if layer == "facade":
             continue

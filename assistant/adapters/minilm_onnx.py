@@ -209,7 +209,7 @@ class OnnxMiniLM:
             return []
         self._load()
         encodings = self._tokenizer.encode_batch(list(texts))
-        out = np.zeros((len(texts), 384), dtype=np.float32)
+        out = np.zeros((len(texts), self._session.get_outputs()[0].shape[-1]), dtype=np.float32)
         for part, ids, mask in length_batches(encodings, self.batch_size):
             states = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                               "token_type_ids": np.zeros_like(ids)})[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answering.entities import new_person, new_person_on_side, surnames
@@ -44,6 +44,7 @@ from assistant.lexicon import paraphrased, phrase_groups
 from assistant.models import Hit, Sentence
 from assistant.protocols import Embedder
 from assistant.retrieval.hybrid import cosine
+from assistant.retrieval.lexical import StoredVectors
 from assistant.text import (
     MONTHS,
     WEEKDAYS,
@@ -58,9 +59,6 @@ from assistant.text import (
     terms_match,
     words,
 )
-
-# sentence vectors ingest stored, by (chunk id, start of the sentence in the chunk text)
-StoredVectors = Mapping[tuple[str, int], Sequence[float]]
 
 
 def coverage(query_terms: Sequence[str], text: str, soft: SoftMatch | None = None) -> float:

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # per chunk id: (start of the sentence in the chunk text, its vector)
 SentenceVectors = Mapping[str, Sequence[tuple[int, Sequence[float]]]]
+# the same vectors as answering reads them: by (chunk id, start of the sentence in the chunk text)
+StoredVectors = Mapping[tuple[str, int], Sequence[float]]
 # a question rarely needs more terms; each extra OR term adds its whole posting list to the scan
 MAX_QUERY_TERMS = 12
 _DELETE_BATCH = 500
@@ -97,10 +99,10 @@ class LexicalIndex:
             self._db.execute(f"DELETE FROM passage_rows WHERE id IN ({marks})", part)
             self._db.execute(f"DELETE FROM sentence_vectors WHERE chunk_id IN ({marks})", part)
 
-    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[tuple[str, int], np.ndarray]:
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> StoredVectors:
         """Stored sentence vectors of chunks, by (chunk id, start of the sentence in the chunk text)."""
         ids = list(dict.fromkeys(chunk_ids))
-        out: dict[tuple[str, int], np.ndarray] = {}
+        out: dict[tuple[str, int], Sequence[float]] = {}
         for i in range(0, len(ids), _DELETE_BATCH):
             part = ids[i : i + _DELETE_BATCH]
             marks = ",".join("?" * len(part))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,14 +40,16 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def served(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
     """The UI on a copy of the seed index (uploads go there), default generator 'local'; its URL and assistant."""
     from assistant.interfaces.chat.app import launch
 
     index = tmp_path_factory.mktemp("browser") / "index"
-    shutil.copytree(real_index, index)
+    # its own index, not a file copy of the shared one: copying a live SQLite file from this process would drop
+    # this process's locks on it while other processes write (answering stores sentence vectors)
     settings = Settings(index_dir=index, seeds_dir=SEEDS, ui_port=free_port())
     assistant = Assistant(settings)
+    assert assistant.ingest([SEEDS], progress=False).indexed == 1
     app = launch(assistant, block=False)
     try:
         yield f"http://127.0.0.1:{settings.ui_port}/", assistant
