@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,21 @@ class Document:
     content_hash: str = ""
     # (page number, start offset) pairs for paged formats such as PDF
     pages: list[tuple[int, int]] = field(default_factory=list)
+    # (start offset, level, title) of each heading, in text order
+    headings: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def outline(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """The headings in force at start (the section stack) and those inside [start, end)."""
+        stack: list[tuple[int, int, str]] = []
+        inside: list[tuple[int, int, str]] = []
+        for heading in self.headings:
+            if heading[0] >= end:
+                break
+            if heading[0] < start:
+                stack = [h for h in stack if h[1] < heading[1]] + [heading]
+            else:
+                inside.append(heading)
+        return stack + inside
 
     def page_at(self, offset: int) -> int | None:
         """The page number that holds the character at offset, if paged."""
@@ -41,6 +57,25 @@ class Chunk:
     date: str = ""
     url: str = ""
     page: int | None = None
+    # headings in force at the chunk's start and inside it: (document offset, level, title)
+    outline: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def section_at(self, offset: int) -> str:
+        """The section path at a document offset within the chunk ("Modules › Packages")."""
+        stack: list[tuple[int, int, str]] = []
+        for heading in self.outline:
+            if heading[0] <= offset:
+                stack = [h for h in stack if h[1] < heading[1]] + [heading]
+        return " › ".join(h[2] for h in stack)
+
+    @property
+    def section(self) -> str:
+        """The section path at the chunk's start."""
+        return self.section_at(self.start)
+
+    def is_heading(self, offset: int) -> bool:
+        """A heading starts at this document offset."""
+        return any(h[0] == offset for h in self.outline)
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata for the stores (no None values)."""
@@ -54,6 +89,8 @@ class Chunk:
         }
         if self.page is not None:
             meta["page"] = self.page
+        if self.outline:
+            meta["outline"] = json.dumps(self.outline)
         return meta
 
     @classmethod
@@ -69,6 +106,7 @@ class Chunk:
             date=str(meta.get("date", "")),
             url=str(meta.get("url", "")),
             page=int(meta["page"]) if "page" in meta else None,
+            outline=[(int(o), int(lv), str(t)) for o, lv, t in json.loads(meta.get("outline", "[]"))],
         )
 
 
@@ -110,12 +148,18 @@ class Citation:
             return self.chunk.text
         return self.chunk.text[max(0, self.quote_start - self.chunk.start) : max(0, self.quote_end - self.chunk.start)]
 
+    @property
+    def section(self) -> str:
+        """The section path where the supporting sentence (or the passage) sits."""
+        return self.chunk.section_at(self.quote_start if self.quote_start is not None else self.chunk.start)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of a citation."""
         return {
             "id": self.id,
             "source": self.chunk.source,
             "title": self.chunk.title,
+            "section": self.section,
             "text": self.chunk.text,
             "start": self.chunk.start,
             "end": self.chunk.end,

@@ -169,7 +169,8 @@ class Assistant:
         texts = [hit.chunk.text for hit in hits]
         cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did berg" names Berg
         stored = self.lexical.sentence_vectors([hit.chunk.id for hit in hits])
-        evidence = gather(cased, hits, self.embedder, stored)
+        idf = self.lexical.term_weights(cased) if self.settings.retrieval.idf_weights else None
+        evidence = gather(cased, hits, self.embedder, stored, idf)
         if self.settings.cache_sentence_vectors:
             fresh = {(s.hit.chunk.id, s.start - s.hit.chunk.start): s.vector for s in evidence.sentences}
             self.lexical.cache_sentence_vectors([(*key, v) for key, v in fresh.items() if key not in stored and len(v)])

@@ -48,6 +48,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = 20  # per side (dense, lexical) before fusion
     rrf_k: int = 60
     evidence_sentences: int = 3
+    idf_weights: bool = True  # question words weigh by their rarity in the index when sentences are scored
 
 
 class VerifySettings(BaseModel):

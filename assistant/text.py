@@ -14,6 +14,7 @@ ABBREVIATIONS = word_set("words", "abbreviations")
 STOPWORDS = word_set("words", "stopwords")
 # words about the document itself ("quoted in the article"), not about its content
 STOPWORDS |= word_set("words", "document_words")
+STOPWORDS |= word_set("words", "filler_words")
 QUESTION_WORDS = word_set("words", "question_words")
 MONTHS = word_list("words", "months")
 WEEKDAYS = word_list("words", "weekdays")
@@ -122,6 +123,19 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
             cursor = m.end()
         _append_span(spans, p_text, cursor, len(p_text), p_start + offset)
     return spans
+
+
+def answer_spans(text: str, offset: int = 0, block: int = 240) -> list[tuple[int, int]]:
+    """Sentence spans, where a lead-in ending in a colon takes the short block after it ("run: python3 -m venv")."""
+    spans = sentence_spans(text, offset)
+    out: list[tuple[int, int]] = []
+    for i, (start, end) in enumerate(spans):
+        nxt = spans[i + 1] if i + 1 < len(spans) else None
+        lead = text[start - offset : end - offset].rstrip()
+        if nxt and lead.endswith(":") and nxt[0] - end <= 3 and nxt[1] - nxt[0] <= block:
+            end = nxt[1]
+        out.append((start, end))
+    return out
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

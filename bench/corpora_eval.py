@@ -65,16 +65,24 @@ def table(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def run_corpus(name: str, args: argparse.Namespace) -> dict[str, object]:
-    """Index one corpus (incrementally) and ask it one half."""
+def corpus_assistant(name: str, llm: str, embedder: str) -> Assistant:
+    """An assistant on one corpus's own index, brought up to date first."""
     docs = CORPORA / name / "docs"
     if not docs.is_dir():
         raise SystemExit(f"{docs} is missing: run `bash tests/eval/corpora/install.sh` first")
-    index = ROOT / "index" / "corpora" / args.embedder / name
-    settings = Settings(index_dir=index, seeds_dir=docs, generator=args.llm, embedder=args.embedder,
-                        encoder_cache_dir=index.parent / "encoders")  # one graph build for all corpora
+    index = ROOT / "index" / "corpora" / embedder / name
+    settings = Settings(
+        index_dir=index, seeds_dir=docs, generator=llm, embedder=embedder, encoder_cache_dir=index.parent / "encoders"
+    )  # one graph build for all corpora
     assistant = Assistant(settings)
     print(assistant.ingest([docs], progress=False).summary(), file=sys.stderr)
+    return assistant
+
+
+def run_corpus(name: str, args: argparse.Namespace) -> dict[str, object]:
+    """Index one corpus (incrementally) and ask it one half."""
+    assistant = corpus_assistant(name, args.llm, args.embedder)
+    settings = assistant.settings
     halves = ["dev", "test"] if args.half == "both" else [args.half]
     items = [i for half in halves for i in load_questions(CORPORA / name / f"{half}.jsonl")]
     judge = make_judge(assistant.embedder, settings.verify)

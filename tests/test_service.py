@@ -11,7 +11,7 @@ from assistant.settings import Settings
 from tests.conftest import ScriptedGenerator
 
 KEYS = {"question", "answer", "abstained", "citations", "backend", "timings_ms"}
-CITATION_KEYS = {"id", "source", "title", "text", "start", "end", "score"}
+CITATION_KEYS = {"id", "source", "title", "section", "text", "start", "end", "score"}
 
 
 @pytest.fixture

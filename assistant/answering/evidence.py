@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from assistant.answering.entities import new_person, new_person_on_side, surnames
 from assistant.answering.question import (
@@ -15,6 +16,7 @@ from assistant.answering.question import (
     WHO,
     WHO_SPOKE,
     answer_type,
+    asks_code,
     asks_reason,
     asks_title,
     focus_terms,
@@ -35,25 +37,26 @@ from assistant.answering.sentence_checks import (
     missing_numbers,
     ordinal_absent,
     person_reports,
+    shows_code,
     speaks,
     type_satisfied,
 )
 from assistant.answering.soft_match import SoftMatch
 from assistant.answering.yesno import negates_asked
 from assistant.lexicon import paraphrased, phrase_groups
-from assistant.models import Hit, Sentence
+from assistant.models import Chunk, Hit, Sentence
 from assistant.protocols import Embedder
 from assistant.retrieval.hybrid import cosine
 from assistant.retrieval.lexical import StoredVectors
 from assistant.text import (
     MONTHS,
     WEEKDAYS,
+    answer_spans,
     content_terms,
     contrast,
     fold,
     names,
     role_conflict,
-    sentence_spans,
     stem,
     strip_idioms,
     terms_match,
@@ -61,13 +64,15 @@ from assistant.text import (
 )
 
 
-def coverage(query_terms: Sequence[str], text: str, soft: SoftMatch | None = None) -> float:
-    """Share of query terms (longer ones weigh more) found in the text; paraphrases earn partial credit."""
+def coverage(
+    query_terms: Sequence[str], text: str, soft: SoftMatch | None = None, idf: Mapping[str, float] | None = None
+) -> float:
+    """Share of query terms (rarer ones weigh more) found in the text; paraphrases earn partial credit."""
     if not query_terms:
         return 0.0
     have = set(content_terms(text))
     total = found = 0.0
-    for term, weight in query_terms_weighted(query_terms):
+    for term, weight in query_terms_weighted(query_terms, idf):
         total += weight
         if any(terms_match(term, h) for h in have):
             found += weight
@@ -76,9 +81,10 @@ def coverage(query_terms: Sequence[str], text: str, soft: SoftMatch | None = Non
     return found / total if total else 0.0
 
 
-def query_terms_weighted(terms: Sequence[str]) -> list[tuple[str, float]]:
-    """Weights for query terms: longer, rarer-looking words weigh more."""
-    return [(t, 1.5 if len(t) >= 6 else 1.0) for t in dict.fromkeys(terms)]
+def query_terms_weighted(terms: Sequence[str], idf: Mapping[str, float] | None = None) -> list[tuple[str, float]]:
+    """Weights for query terms: longer words weigh more, and (when the index says) rarer ones, up to twice."""
+    idf = idf or {}
+    return [(t, (1.5 if len(t) >= 6 else 1.0) * (0.5 + 0.5 * idf.get(t, 1.0))) for t in dict.fromkeys(terms)]
 
 
 _REASON_MARKER = re.compile(
@@ -165,6 +171,22 @@ def name_coverage(question: str, passages: Sequence[str]) -> float:
     return sum(1 for n in asked if any(terms_match(n, h) for h in have)) / len(asked)
 
 
+def subject_terms(chunk: Chunk) -> set[str]:
+    """What a document is about by its own name: its title's first part and its file name ("APT", "zstd")."""
+    head = re.split(r"\s[-–—:|]\s", chunk.title or "", maxsplit=1)[0]
+    stem_of_file = PurePosixPath(chunk.source).name.split(".")[0]
+    return set(content_terms(f"{head} {stem_of_file}"))
+
+
+def subject_fit(question: str, hits: Sequence[Hit]) -> dict[str, float]:
+    """Per source: 1.0, or 0.75 when the question names another retrieved document's subject but not this one's."""
+    asked = set(content_terms(question))
+    named = {h.chunk.source: bool(asked & subject_terms(h.chunk)) for h in hits}
+    if not any(named.values()) or all(named.values()):
+        return {}
+    return {source: 1.0 if hit else 0.75 for source, hit in named.items()}
+
+
 @dataclass
 class Evidence:
     """Scored sentences (best first) and how answerable the question looks."""
@@ -179,9 +201,9 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for hit in hits:
-        for start, end in sentence_spans(hit.chunk.text, offset=hit.chunk.start):
+        for start, end in answer_spans(hit.chunk.text, offset=hit.chunk.start):
             key = (hit.chunk.source, start)
-            if key in seen:
+            if key in seen or hit.chunk.is_heading(start):  # a heading is context, not an answer
                 continue
             seen.add(key)
             local = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
@@ -202,6 +224,7 @@ class _Asked:
     reason: bool
     previous: dict[int, str]
     title: bool
+    code: bool = False
 
 
 def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
@@ -226,6 +249,8 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
         f *= 1.1  # "not on normalizing" answers "are the talks meant to normalize" outright
     if kind in ("date", "time", "number", "duration") and not covers_event(q, text, a.soft):
         f *= 0.6  # a date, but of another event ("appointed" asked, "met" stated)
+    if a.code:  # "what command ...": the sentence that shows one
+        f *= 1.25 if shows_code(text) else 0.8
     if a.focus and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
         f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
     return f * _shape_factor(a, text)
@@ -301,7 +326,11 @@ def sentence_vectors(
 
 
 def gather(
-    question: str, hits: Sequence[Hit], embedder: Embedder, stored: StoredVectors | None = None
+    question: str,
+    hits: Sequence[Hit],
+    embedder: Embedder,
+    stored: StoredVectors | None = None,
+    idf: Mapping[str, float] | None = None,
 ) -> Evidence:
     """Score every candidate sentence; answerability is the best sentence's score."""
     question = strip_idioms(question)
@@ -325,16 +354,21 @@ def gather(
         asks_reason(question),
         _previous(sentences),
         asks_title(question),
+        asks_code(question),
     )
     by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
     credit = CREDIT_QUESTION.search(question) is not None
+    subject = subject_fit(question, hits)
     for sent, vec in zip(sentences, vectors[1:], strict=True):
         terms = [t for t in qterms if t not in _REASON_WORDS] if asked.reason and gives_reason(sent.text) else qterms
         caption = _caption(sent, asked.previous) if credit else ""
-        cov_sentence = coverage(terms, f"{caption} {sent.text}", soft)
+        cov_sentence = coverage(terms, f"{caption} {sent.text}", soft, idf)
+        if section := sent.hit.chunk.section_at(sent.start):  # the headings above count, half as much
+            cov_sentence = max(cov_sentence, (cov_sentence + coverage(terms, f"{section} {sent.text}", soft, idf)) / 2)
         near = max(cosine(qvec, vec), cosine(qvec, by_text[caption]) if caption in by_text else 0.0)
-        score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft)
-        sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named)
+        score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft, idf)
+        fit = subject.get(sent.hit.chunk.source, 1.0)  # "what license is APT under": not another README's
+        sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named) * fit
         sent.vector = vec
     sentences.sort(key=lambda s: s.score, reverse=True)
     return Evidence(sentences, sentences[0].score, kind)

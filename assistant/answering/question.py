@@ -135,6 +135,18 @@ _REASON_QUESTION = re.compile(
 )
 
 
+_CODE_NOUNS = "|".join(re.escape(w) for w in word_list("questions", "code_nouns"))
+_CODE_QUESTION = re.compile(
+    rf"\b(?:what|which)\b(?: [\w-]+){{0,3}} (?:{_CODE_NOUNS})\b|\bwhat (?:do|should|can|must) (?:i|you|we) "
+    rf"(?:type|run|enter|write|put)\b|\bhow (?:do|can|should) (?:i|you|we) (?:type|run|invoke|call)\b"
+)
+
+
+def asks_code(question: str) -> bool:
+    """The question wants something to type: a command, an option, a line of code."""
+    return bool(_CODE_QUESTION.search(fold(question)))
+
+
 def asks_reason(question: str) -> bool:
     """A why / what-is-the-purpose / what-led-to question."""
     return bool(_REASON_QUESTION.search(fold(question).strip()))

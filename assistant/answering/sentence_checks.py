@@ -215,3 +215,15 @@ def speaks(speaker: str, window: list[str]) -> bool:
                 return True
     return False
 
+
+
+_CODE_LINE = re.compile(
+    r"^\s*(?:[$#>%] |>>> )\S|^\s*[\w./-]+(?: [\w./=*:-]+)*? (?:--?[A-Za-z][\w-]*|[\w.-]*/[\w./*-]*)"
+    r"|\w\(\)|::|[=!]=|^\s*#!|^\s*\w+ ?= ?\S",
+    re.M,
+)
+
+
+def shows_code(text: str) -> bool:
+    """The text holds a literal to type: a prompt line, a command with options or paths, code."""
+    return bool(_CODE_LINE.search(text))

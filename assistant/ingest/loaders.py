@@ -8,6 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import IngestError
+from assistant.ingest.structure import (
+    clean_markdown,
+    clean_rest,
+    dehyphenate,
+    drop_running_lines,
+    extract_headings,
+    mark,
+    mark_text_headings,
+    running_lines,
+)
 from assistant.models import Document
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -21,9 +31,13 @@ _DATE = re.compile(
 )
 
 
+# raised whenever extraction changes what a file's text or structure becomes: every file is then read again
+EXTRACTION_VERSION = 2
+
+
 def file_hash(data: bytes) -> str:
-    """Content hash used to detect changed files."""
-    return hashlib.sha256(data).hexdigest()
+    """Content hash used to detect changed files, tagged with the extraction version that read them."""
+    return f"x{EXTRACTION_VERSION}:{hashlib.sha256(data).hexdigest()}"
 
 
 def clean_text(text: str) -> str:
@@ -56,6 +70,9 @@ def _decode(data: bytes, source: str) -> str:
 def _metadata(text: str, doc: Document) -> Document:
     """Fill title, date and URL from the text when the document states them."""
     head = text[:1500]
+    if not doc.title and doc.headings:
+        top = min(level for _, level, _ in doc.headings[:20])
+        doc.title = next(title for _, level, title in doc.headings if level == top)[:200]
     if not doc.title:
         for line in text.splitlines():
             line = line.strip().lstrip("#").strip()
@@ -71,13 +88,22 @@ def _metadata(text: str, doc: Document) -> Document:
     return doc
 
 
+def structured(marked: str, doc: Document) -> Document:
+    """Clean text with heading marks into the document's text and headings, then its metadata."""
+    doc.text, doc.headings = extract_headings(clean_text(marked))
+    return _metadata(doc.text, doc)
+
+
 def load_text(path: Path, data: bytes, source: str) -> Document:
-    """Plain text or Markdown."""
-    text = clean_text(_decode(data, source))
-    return _metadata(text, Document(source=source, text=text))
+    """Plain text or Markdown: headings found, inline markup and typographic line-end hyphens removed."""
+    markdown = path.suffix.lower() in (".md", ".markdown")
+    raw = mark_text_headings(_decode(data, source).replace("\r\n", "\n"), markdown)
+    raw = clean_markdown(raw) if markdown else clean_rest(raw)
+    return structured(dehyphenate(raw), Document(source=source, text=""))
 
 
 _DROP = ("script", "style", "noscript", "template", "nav", "footer", "head")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "br", "pre", "section", "article",
            "blockquote", "table", "ul", "ol", "dd", "dt", "header", "main", "title"}
 
@@ -94,24 +120,25 @@ def load_html(path: Path, data: bytes, source: str) -> Document:
     title = (root.findtext(".//title") or "").strip()
     if not title and (h1 := root.find(".//h1")) is not None:
         title = " ".join(h1.text_content().split())
-    text = clean_text(_visible_text(root))
-    return _metadata(text, Document(source=source, text=text, title=title[:200]))
+    return structured(_visible_text(root), Document(source=source, text="", title=title[:200]))
 
 
 def _visible_text(root: object) -> str:
-    """Text of the elements outside scripts, styles and navigation; blocks end with a blank line."""
+    """Text of the elements outside scripts, styles and navigation; blocks end with a blank line, headings marked."""
     import lxml.etree
 
     parts: list[str] = []
-    skipping = 0
+    skipping = 0  # inside dropped elements, or inside a heading already emitted whole
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
         tag = el.tag if isinstance(el.tag, str) else ""
         if event == "start":
-            skipping += tag in _DROP
+            if not skipping and tag in _HEADINGS:
+                parts.append(mark(int(tag[1]), " ".join(el.text_content().split())))
+            skipping += tag in _DROP or tag in _HEADINGS
             if not skipping and tag and el.text:
                 parts.append(el.text)
             continue
-        if tag in _DROP:
+        if tag in _DROP or tag in _HEADINGS:
             skipping -= 1
         elif not skipping and tag in _BLOCKS:
             parts.append("\n\n")
@@ -137,11 +164,13 @@ def load_pdf(path: Path, data: bytes, source: str, max_pages: int | None = None)
         limit = max_pages or MAX_PDF_PAGES
         if len(reader.pages) > limit:
             raise IngestError(f"{source}: {len(reader.pages)} pages, more than the {limit}-page limit")
+        raw = [page.extract_text() or "" for page in reader.pages]
+        running = running_lines(raw)
         parts: list[str] = []
         pages: list[tuple[int, int]] = []
         offset = 0
-        for number, page in enumerate(reader.pages, start=1):
-            page_text = clean_text(page.extract_text() or "")
+        for number, page_raw in enumerate(raw, start=1):
+            page_text = clean_text(dehyphenate(drop_running_lines(page_raw, running), ascii_hyphens=True))
             pages.append((number, offset))
             parts.append(page_text)
             offset += len(page_text) + 2

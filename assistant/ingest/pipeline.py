@@ -24,7 +24,7 @@ from assistant.models import Chunk, Document
 from assistant.protocols import Embedder, Store
 from assistant.retrieval.lexical import LexicalIndex, SentenceVectors
 from assistant.settings import Settings
-from assistant.text import sentence_spans
+from assistant.text import answer_spans
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ class Ingestor:
         """Each chunk's sentences embedded once here, so that answering reads them instead of embedding them."""
         if not self.settings.ingest_sentence_vectors:
             return {}
-        spans = {c.id: [(start, c.text[start:end]) for start, end in sentence_spans(c.text)] for c in chunks}
+        spans = {c.id: [(start, c.text[start:end]) for start, end in answer_spans(c.text)] for c in chunks}
         texts = list(dict.fromkeys(text for rows in spans.values() for _, text in rows))  # overlaps embedded once
         vector_of = dict(zip(texts, self._embed(texts), strict=True))
         return {cid: [(start, vector_of[text]) for start, text in rows] for cid, rows in spans.items()}

@@ -65,6 +65,7 @@ def split(doc: Document, size: int = 500, overlap: int = 1) -> list[Chunk]:
                 date=doc.date,
                 url=doc.url,
                 page=doc.page_at(start),
+                outline=doc.outline(start, end),
             )
         )
     return chunks

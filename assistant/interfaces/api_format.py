@@ -144,6 +144,7 @@ def source_line(citation: Citation) -> str:
     passage = textwrap.shorten(" ".join(citation.quote().split()), QUOTE_CHARS, placeholder=" …")
     title = citation.chunk.title or citation.chunk.source
     where = f" ({citation.chunk.source})" if citation.chunk.title else ""
+    where += f" › {citation.section}" if citation.section else ""
     return f'[{citation.id}] {title}{where}: "{passage}"'
 
 

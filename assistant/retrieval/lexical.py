@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.models import Chunk
-from assistant.text import STOPWORDS, fold
+from assistant.text import STOPWORDS, fold, stem, words
 
 SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
@@ -55,6 +56,8 @@ class LexicalIndex:
         self._db.execute("PRAGMA journal_mode=WAL")  # readers (ask, serve) never wait for a running ingest
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._df_cache: dict[str, int] = {}
+        self._df_version: tuple[int, int] = (-1, -1)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -162,6 +165,34 @@ class LexicalIndex:
             (query, k),
         ).fetchall()
         return [Chunk.from_metadata(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each term (as the BM25 tokenizer reads it); cached until the index changes."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes
+        if version != self._df_version:
+            self._df_cache, self._df_version = {}, version
+        out: dict[str, int] = {}
+        for term in dict.fromkeys(terms):
+            if term not in self._df_cache:
+                row = self._db.execute("SELECT count(*) FROM passages WHERE passages MATCH ?", (f'"{term}"',))
+                self._df_cache[term] = int(row.fetchone()[0])
+            out[term] = self._df_cache[term]
+        return out
+
+    def term_weights(self, text: str, least_chunks: int = 50) -> dict[str, float]:
+        """Each content term's idf (keyed by stem) over the most an idf can be here: 1 = in no chunk, 0 = in all.
+
+        Empty for an index of fewer than least_chunks chunks: over a handful of passages rarity is noise.
+        """
+        total = self.count()
+        if total < least_chunks:
+            return {}
+        raw = {stem(w): fold(w) for w in words(text) if fold(w) not in STOPWORDS and re.fullmatch(r"\w+", fold(w))}
+        if not raw:
+            return {}
+        df = self.document_frequencies(list(raw.values()))
+        top = math.log(1 + (total + 0.5) / 0.5)
+        return {t: math.log(1 + (total - df[w] + 0.5) / (df[w] + 0.5)) / top for t, w in raw.items()}
 
     def ids(self) -> set[str]:
         """All chunk ids in the lexical index."""

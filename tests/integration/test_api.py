@@ -72,7 +72,7 @@ def test_answer_with_citations(client: OpenAI) -> None:
     assert sources.startswith("[1] ") and '"' in sources
     citations = message.model_extra["citations"]
     assert citations[0]["id"] == 1 and "Darchiyev" in citations[0]["text"]
-    assert set(citations[0]) == {"id", "source", "title", "text", "start", "end", "score"}
+    assert set(citations[0]) == {"id", "source", "title", "section", "text", "start", "end", "score"}
 
 
 def test_streamed_answer_is_the_verified_text(client: OpenAI) -> None:

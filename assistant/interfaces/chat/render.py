@@ -50,10 +50,11 @@ def with_chips(text: str, turn: int, known: set[int]) -> str:
     return _MARKER.sub(swap, esc(text))
 
 
-def where(chunk: Chunk) -> str:
-    """File name, plus the page for paged formats."""
+def where(chunk: Chunk, section: str = "") -> str:
+    """File name, plus the page for paged formats and the section path when known."""
     name = PurePath(chunk.source).name or chunk.source
-    return f"{name}, page {chunk.page}" if chunk.page else name
+    name = f"{name}, page {chunk.page}" if chunk.page else name
+    return f"{name} › {section}" if section else name
 
 
 def highlight(text: str, start: int | None, end: int | None, paragraphs: bool = False) -> str:
@@ -146,7 +147,7 @@ def _cite_list(answer: Answer, turn: int) -> str:
     """The short 'Sources' list under an answer: chip, title and file."""
     items = "".join(
         f'<li>{chip(turn, c.id)} {esc(c.chunk.title or where(c.chunk))} <span class="file">— '
-        f"{esc(where(c.chunk))}</span></li>"
+        f"{esc(where(c.chunk, c.section))}</span></li>"
         for c in answer.citations
     )
     return f'<div class="cite-list"><strong>Sources</strong><ul>{items}</ul></div>' if items else ""
@@ -178,7 +179,7 @@ def render_answer(answer: Answer, turn: int) -> str:
 def _card(citation: Citation, turn: int) -> str:
     """One cited passage: title, date, file (and page), the passage with its span highlighted."""
     chunk = citation.chunk
-    meta = " · ".join(esc(x) for x in (chunk.date, where(chunk)) if x)
+    meta = " · ".join(esc(x) for x in (chunk.date, where(chunk, citation.section)) if x)
     start = citation.quote_start if citation.quote_start is not None else chunk.start
     end = citation.quote_end if citation.quote_end is not None else chunk.end
     return (
