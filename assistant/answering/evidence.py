@@ -249,9 +249,10 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
         f *= 1.1  # "not on normalizing" answers "are the talks meant to normalize" outright
     if kind in ("date", "time", "number", "duration") and not covers_event(q, text, a.soft):
         f *= 0.6  # a date, but of another event ("appointed" asked, "met" stated)
+    code = a.code and shows_code(text)
     if a.code:  # "what command ...": the sentence that shows one
-        f *= 1.25 if shows_code(text) else 0.8
-    if a.focus and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
+        f *= 1.25 if code else 0.8
+    if a.focus and not code and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
         f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
     return f * _shape_factor(a, text)
 

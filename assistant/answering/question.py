@@ -36,6 +36,12 @@ def _fix_case(word: str, fixed: str | None) -> str:
     return word if fixed is None else fixed.capitalize() if word[:1].isupper() else fixed
 
 
+# "when" asks for a date when it opens a (last) sentence or follows since/until; "... when editing" does not
+_WHEN = re.compile(
+    r"(?:^|[.?!;:]\s+)(?:[^,?.]*, )?(?:and |so |but |then )?when\b|\b(?:since|until|till|by|and|or) when\b"
+)
+
+
 def answer_type(question: str) -> str:
     """Expected answer type: yesno, person, entity, number, duration, time, date, place or other."""
     q = fold(question).strip()
@@ -53,7 +59,7 @@ def answer_type(question: str) -> str:
         return "time"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|amount)\b", q):
         return "number"
-    if re.search(r"\bwhen\b|\b(what|which|exact) (date|day|year|month)\b", q):
+    if _WHEN.search(q) or re.search(r"\b(what|which|exact) (date|day|year|month)\b", q):
         return "date"
     if re.search(r"\bwhat is the name\b|\b(?:which|what) (?:individual|person|man|woman|guy)\b", q) or (
         re.search(r"\bwho(m|se)?\b", q) and not _LEADS_OTHER.match(q)

@@ -121,6 +121,8 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         return bool(re.search(_DAY_OF_MONTH, sentence))
     if kind == "date":
         return _new_dates(question, sentence) or bool(re.search(r"\b(today|tomorrow|yesterday)\b", low))
+    if kind in ("place", "entity") and new_literals(question, sentence, paths_only=kind == "place"):
+        return True  # technical answers: "in ~/.inputrc", "EPIPE", "collections.deque"
     if kind == "place" and re.search(r"\b(country|nation)\b", fold(question)):  # a country need not follow "in"
         return any(new_country(question, sentence))
     if kind == "place":  # a place the question does not already name, even in part ("Saudi Arabia" for "Saudi city")
@@ -216,7 +218,6 @@ def speaks(speaker: str, window: list[str]) -> bool:
     return False
 
 
-
 _CODE_LINE = re.compile(
     r"^\s*(?:[$#>%] |>>> )\S|^\s*[\w./-]+(?: [\w./=*:-]+)*? (?:--?[A-Za-z][\w-]*|[\w.-]*/[\w./*-]*)"
     r"|\w\(\)|::|[=!]=|^\s*#!|^\s*\w+ ?= ?\S",
@@ -227,3 +228,17 @@ _CODE_LINE = re.compile(
 def shows_code(text: str) -> bool:
     """The text holds a literal to type: a prompt line, a command with options or paths, code."""
     return bool(_CODE_LINE.search(text))
+
+
+_LITERAL = re.compile(
+    r"(?<![\w/.~-])(?:~?/[\w.+-]+(?:/[\w.+*-]*)*|~?\.?[\w+-]+(?:/[\w.+*-]+)+|\.[a-z_][\w-]+|[\w-]+\.(?:[a-z]{1,4}rc|conf|cfg|ini|txt|md|py|sh|json|toml|ya?ml)"
+    r"|[A-Z][A-Z0-9]*_[A-Z0-9_]+|E[A-Z]{3,}|[a-z_]\w*\(\)|[a-z_]\w*(?:\.[a-z_]\w*)+|[a-z]+_[a-z_]+|--?[a-z][\w-]+)(?![\w/])"
+)
+_PATHLIKE = re.compile(r"/|^~|^\.|\.\w+$")
+
+
+def new_literals(question: str, sentence: str, paths_only: bool = False) -> set[str]:
+    """Identifiers, paths and file names in the sentence that the question does not give (EPIPE, ~/.inputrc)."""
+    asked = {m.group(0).lower() for m in _LITERAL.finditer(question)}
+    found = {m.group(0) for m in _LITERAL.finditer(sentence) if m.group(0).lower() not in asked}
+    return {f for f in found if _PATHLIKE.search(f)} if paths_only else found

@@ -8,6 +8,7 @@ from assistant.lexicon import ALIAS_GROUP, phrase_groups, worded
 from assistant.text import MONTHS, STOPWORDS, WEEKDAYS, contrast, fold, names, stem, strip_idioms, terms_match, words
 
 _NEGATOR = {"not", "no", "never", "nor", "neither", "without", "none", "nothing"}
+_NEGATION_REACH = 5  # words after a negator that it can deny
 _COPULA = {"is", "are", "was", "were", "be", "been", "will", "would"}
 _EXCLUSION = re.compile(
     r"\b(?:off the (?:agenda|table)|off-limits|off limits|excluded|ruled out|left out|kept off|barred|banned"
@@ -27,7 +28,7 @@ def negates_asked(question: str, sentence: str) -> bool:
     for i, token in enumerate(tokens):
         if token not in _NEGATOR and not token.endswith("n't"):
             continue
-        window = tokens[i + 1 : i + 6]
+        window = tokens[i + 1 : i + 1 + _NEGATION_REACH]
         if i >= 2 and tokens[i - 1] in _COPULA:  # "Norway is not ...": the subject is denied too
             window = [tokens[i - 2], *window]
         if any(terms_match(stem(t), a) for t in window for a in asked):

@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--judge", choices=("verifier", "llm"), default="verifier", help="who judges citation support"
     )
+    evaluate.add_argument("--corpora", type=Path, help="folder of corpora (docs/ + dev/test.jsonl each): ask each")
+    evaluate.add_argument("--half", choices=("dev", "test", "both"), default="test", help="with --corpora")
     evaluate.add_argument("--generate", type=Path, nargs="*", help="draft questions from these documents")
     evaluate.add_argument("--out", type=Path, help="with --generate: where to write the draft JSONL")
     _generator_flags(evaluate)

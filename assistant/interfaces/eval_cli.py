@@ -20,6 +20,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when done (and no drop against the baseline), 1 on a drop."""
     if args.generate is not None:
         return _draft(args)
+    if getattr(args, "corpora", None) is not None:
+        return _run_corpora(args, settings)
     if args.questions is None:
         raise ConfigError("Name a questions file (JSONL), or use --generate PATH to draft one.")
     from assistant.answering.verify import make_judge
@@ -50,6 +52,29 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         print(f"no headline metric dropped by more than {args.tolerance} against {args.baseline}")
     return 0
+
+
+def _run_corpora(args: argparse.Namespace, settings: Settings) -> int:
+    """Every corpus's half, each on its own index; with --baseline, exit 1 when a corpus fell back."""
+    from assistant.interfaces.corpora import corpus_names, gate, run_corpus, table
+
+    halves = ["dev", "test"] if args.half == "both" else [args.half]
+    folder = args.report or Path("eval-report") / "corpora"
+    rows = [run_corpus(args.corpora, n, halves, settings, folder) for n in corpus_names(args.corpora, halves[0])]
+    print(table(rows))
+    (folder / "table.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    if not args.baseline:
+        return 0
+    baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    if baseline.get("half") != args.half or baseline.get("generator") != settings.generator:
+        raise ConfigError(f"{args.baseline} holds the {baseline.get('half')} half with {baseline.get('generator')}")
+    tolerance = int(baseline.get("tolerance_questions", 1))
+    drops = gate(rows, baseline["corpora"], tolerance)
+    for drop in drops:
+        print(f"REGRESSION {drop}", file=sys.stderr)
+    if not drops:
+        print(f"no corpus fell more than {tolerance} question(s) below {args.baseline}")
+    return 1 if drops else 0
 
 
 def _judge(name: str, assistant: Assistant, verifier: Judge) -> Judge:

@@ -4,7 +4,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PACKAGES=(python3.11-doc debian-policy r-doc-pdf manpages man-db groff-base
-          apt git zstd openssl libxml2 iso-codes pkgconf-bin python3-yaml tcl8.6 psmisc)
+          bsdextrautils apt git zstd openssl libxml2 iso-codes pkgconf-bin python3-yaml tcl8.6 psmisc)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
