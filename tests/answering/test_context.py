@@ -50,3 +50,17 @@ def test_the_document_named_in_the_question_wins() -> None:
     fit = subject_fit("What license is Widget distributed under?", hits)
     assert fit == {"docs/widget.md": 1.0, "docs/gadget.md": 0.75}
     assert subject_fit("What license is it distributed under?", hits) == {}
+
+
+def test_technical_answers_satisfy_where_and_which() -> None:
+    from assistant.answering.question import answer_type
+    from assistant.answering.sentence_checks import new_literals, type_satisfied
+
+    assert type_satisfied("place", "Where is the history kept?", "It is saved into a file named .widget_history.")
+    assert new_literals("Which file?", "customized via a ~/.widgetrc file.", paths_only=True) == {"~/.widgetrc"}
+    assert new_literals("What error does write give?", "EPIPE fd is connected to a closed pipe.") == {"EPIPE"}
+    assert new_literals("Does deque work?", "use collections.deque instead") == {"collections.deque"}
+    assert not new_literals("Where will the fair be held?", "The fair opens Thursday in the town hall.", True)
+    assert answer_type("When does the fair open?") == "date"
+    assert answer_type("Where and when does the fair open?") == "date"
+    assert answer_type("What do I type instead of M-b when editing a line?") == "other"
