@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def heading_stack(headings: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The headings still open after these (in text order): each closes the deeper and equal ones before it."""
+    stack: list[tuple[int, int, str]] = []
+    for heading in headings:
+        stack = [h for h in stack if h[1] < heading[1]] + [heading]
+    return stack
+
+
 @dataclass
 class Document:
     """One extracted document: clean text plus metadata."""
@@ -24,16 +32,8 @@ class Document:
 
     def outline(self, start: int, end: int) -> list[tuple[int, int, str]]:
         """The headings in force at start (the section stack) and those inside [start, end)."""
-        stack: list[tuple[int, int, str]] = []
-        inside: list[tuple[int, int, str]] = []
-        for heading in self.headings:
-            if heading[0] >= end:
-                break
-            if heading[0] < start:
-                stack = [h for h in stack if h[1] < heading[1]] + [heading]
-            else:
-                inside.append(heading)
-        return stack + inside
+        before = heading_stack([h for h in self.headings if h[0] < start])
+        return before + [h for h in self.headings if start <= h[0] < end]
 
     def page_at(self, offset: int) -> int | None:
         """The page number that holds the character at offset, if paged."""
@@ -62,16 +62,7 @@ class Chunk:
 
     def section_at(self, offset: int) -> str:
         """The section path at a document offset within the chunk ("Modules › Packages")."""
-        stack: list[tuple[int, int, str]] = []
-        for heading in self.outline:
-            if heading[0] <= offset:
-                stack = [h for h in stack if h[1] < heading[1]] + [heading]
-        return " › ".join(h[2] for h in stack)
-
-    @property
-    def section(self) -> str:
-        """The section path at the chunk's start."""
-        return self.section_at(self.start)
+        return " › ".join(h[2] for h in heading_stack([h for h in self.outline if h[0] <= offset]))
 
     def is_heading(self, offset: int) -> bool:
         """A heading starts at this document offset."""

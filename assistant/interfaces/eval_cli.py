@@ -20,7 +20,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when done (and no drop against the baseline), 1 on a drop."""
     if args.generate is not None:
         return _draft(args)
-    if getattr(args, "corpora", None) is not None:
+    if args.corpora is not None:
         return _run_corpora(args, settings)
     if args.questions is None:
         raise ConfigError("Name a questions file (JSONL), or use --generate PATH to draft one.")

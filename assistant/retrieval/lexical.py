@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.models import Chunk
-from assistant.text import STOPWORDS, fold, stem, words
+from assistant.text import STOPWORDS, fold, stem
 
 SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
@@ -58,6 +58,7 @@ class LexicalIndex:
         self._db.executescript(SCHEMA)
         self._df_cache: dict[str, int] = {}
         self._df_version: tuple[int, int] = (-1, -1)
+        self._df_total = 0
         self._migrate()
 
     def _migrate(self) -> None:
@@ -166,31 +167,26 @@ class LexicalIndex:
         ).fetchall()
         return [Chunk.from_metadata(r[0], r[1], json.loads(r[2])) for r in rows]
 
-    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many chunks hold each term (as the BM25 tokenizer reads it); cached until the index changes."""
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """The number of chunks, and how many hold each term (as BM25 reads it); cached until the index changes."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes
         if version != self._df_version:
-            self._df_cache, self._df_version = {}, version
-        out: dict[str, int] = {}
+            self._df_cache, self._df_version, self._df_total = {}, version, self.count()
         for term in dict.fromkeys(terms):
             if term not in self._df_cache:
                 row = self._db.execute("SELECT count(*) FROM passages WHERE passages MATCH ?", (f'"{term}"',))
                 self._df_cache[term] = int(row.fetchone()[0])
-            out[term] = self._df_cache[term]
-        return out
+        return self._df_total, {t: self._df_cache[t] for t in terms}
 
     def term_weights(self, text: str, least_chunks: int = 50) -> dict[str, float]:
         """Each content term's idf (keyed by stem) over the most an idf can be here: 1 = in no chunk, 0 = in all.
 
         Empty for an index of fewer than least_chunks chunks: over a handful of passages rarity is noise.
         """
-        total = self.count()
-        if total < least_chunks:
+        raw = {stem(t): t for t in query_terms(text, limit=len(text))}
+        total, df = self.document_frequencies(list(raw.values()))
+        if total < least_chunks or not raw:
             return {}
-        raw = {stem(w): fold(w) for w in words(text) if fold(w) not in STOPWORDS and re.fullmatch(r"\w+", fold(w))}
-        if not raw:
-            return {}
-        df = self.document_frequencies(list(raw.values()))
         top = math.log(1 + (total + 0.5) / 0.5)
         return {t: math.log(1 + (total - df[w] + 0.5) / (df[w] + 0.5)) / top for t, w in raw.items()}
 
