@@ -34,11 +34,17 @@ def fold(text: str) -> str:
 IRREGULAR = word_table("words", "irregular_verbs")
 
 
+_VERB_PREFIXES = ("over", "under", "out", "mis", "re", "un", "with", "up")
+
+
 def stem(word: str) -> str:
     """A tiny suffix stripper with common irregular verbs: 'meets'/'meeting'/'met' -> 'meet'."""
     w = fold(word).strip(".'")
     if w in IRREGULAR:
         return IRREGULAR[w]
+    for prefix in _VERB_PREFIXES:  # "overwritten" -> "overwrite", "rebuilt" -> "rebuild"
+        if w.startswith(prefix) and w[len(prefix) :] in IRREGULAR:
+            return prefix + IRREGULAR[w[len(prefix) :]]
     if w in SHORT_FORMS:
         return SHORT_FORMS[w]
     for suffix in ("'s", "ies", "ing", "ed", "es", "s", "ly"):
@@ -343,4 +349,3 @@ def recase(question: str, texts: Sequence[str]) -> str:
         return w[:1].upper() + w[1:] if known else w
 
     return _WORD.sub(fix, question)
-

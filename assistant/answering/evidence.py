@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from assistant.answering.entities import new_person, new_person_on_side, surnames
 from assistant.answering.question import (
     BESIDES,
+    DEFINITION_WORDS,
     DESCRIPTOR,
     EARLIER_ROLE,
     PEOPLE_NOUNS,
@@ -19,6 +20,7 @@ from assistant.answering.question import (
     asks_code,
     asks_reason,
     asks_title,
+    defined_term,
     focus_terms,
     role_head,
     speaker_of,
@@ -28,6 +30,7 @@ from assistant.answering.question import (
 from assistant.answering.sentence_checks import (
     CREDIT_QUESTION,
     credit_line,
+    defines,
     earlier_role,
     fragment,
     gives_title,
@@ -111,12 +114,14 @@ def soft_has(term: str, text: str, soft: SoftMatch, similar: bool = True) -> boo
     return similar and term in soft.surface and soft.credit(term, text) >= 0.5
 
 
+_PATH = re.compile(r"(?:/[\w.+-]+){2,}")
 _EVENT_SKIP = {"date", "day", "time", "month", "year", "week", "hour", "exact", "exactly", "last", "first", "next"}
 
 
 def covers_event(question: str, sentence: str, soft: SoftMatch, similar: bool = False, share: float = 0.33) -> bool:
     """A sentence dating an event must state that event: most of the question's non-name words."""
     asked = {stem(n) for n in names(question)}
+    question = _PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], question)  # a path is one thing, not five words
     event = [t for t in content_terms(question) if t not in asked and t not in _EVENT_SKIP]
     event = [t for t in event if t not in MONTHS and t not in WEEKDAYS]
     if not event:
@@ -225,6 +230,8 @@ class _Asked:
     previous: dict[int, str]
     title: bool
     code: bool = False
+    term: str | None = None
+    defining: set[int] = field(default_factory=set)  # ids of the sentences that define the term
 
 
 def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
@@ -254,7 +261,18 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
         f *= 1.25 if code else 0.8
     if a.focus and not code and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
         f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
+    if a.term and a.defining:  # "what is a factor": "A factor is ...", or the first line under a "factor" heading
+        f *= 1.3 if id(sent) in a.defining else 0.75
     return f * _shape_factor(a, text)
+
+
+def opens_section(sent: Sentence, term: str) -> bool:
+    """The sentence is the first one under a heading that is the term ("Widgets" then "A toolkit for ...")."""
+    chunk = sent.hit.chunk
+    return any(
+        fold(title).strip() == fold(term) and 0 <= sent.start - (offset + len(title)) <= 3
+        for offset, _, title in chunk.outline
+    )
 
 
 def _party_factor(a: _Asked, text: str, window: list[str]) -> float:
@@ -356,7 +374,11 @@ def gather(
         _previous(sentences),
         asks_title(question),
         asks_code(question),
+        defined_term(question),
     )
+    if asked.term:  # "what does X mean": X and what is known of it, not "mean" or "option"
+        asked.defining = {id(s) for s in sentences if defines(asked.term, s.text) or opens_section(s, asked.term)}
+        qterms = [t for t in qterms if t not in DEFINITION_WORDS]
     by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
     credit = CREDIT_QUESTION.search(question) is not None
     subject = subject_fit(question, hits)
@@ -365,7 +387,8 @@ def gather(
         caption = _caption(sent, asked.previous) if credit else ""
         cov_sentence = coverage(terms, f"{caption} {sent.text}", soft, idf)
         if section := sent.hit.chunk.section_at(sent.start):  # the headings above count, half as much
-            cov_sentence = max(cov_sentence, (cov_sentence + coverage(terms, f"{section} {sent.text}", soft, idf)) / 2)
+            under = coverage(terms, f"{section} {sent.text}", soft, idf)  # ... fully under the defined term's heading
+            cov_sentence = max(cov_sentence, under if id(sent) in asked.defining else (cov_sentence + under) / 2)
         near = max(cosine(qvec, vec), cosine(qvec, by_text[caption]) if caption in by_text else 0.0)
         score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft, idf)
         fit = subject.get(sent.hit.chunk.source, 1.0)  # "what license is APT under": not another README's

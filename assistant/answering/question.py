@@ -21,6 +21,12 @@ YES_NO_AFTER_CLAUSE = re.compile(
 
 
 _PLACE_NOUNS = "|".join(word_list("questions", "place_nouns"))
+# a value noun heads the asked phrase: followed by a verb, a preposition or the end, not by another noun
+_VALUE_QUESTION = re.compile(
+    rf"\b(?:what|which)(?:'s)?(?: [\w/.'-]+){{0,4}}? (?:{'|'.join(word_list('questions', 'value_nouns'))})s?"
+    r"(?= (?:does|do|did|is|are|was|were|should|can|will|would|has|have|of|for|in|on|at|that|used|allowed|accepted"
+    r"|assigned|the|a|an)\b|\W*$)"
+)
 
 
 _TYPOS = word_table("questions", "question_typos")  # misspelt question words
@@ -57,8 +63,8 @@ def answer_type(question: str) -> str:
         return "duration"
     if re.search(r"\bwhat time\b|\bat what hour\b", q):
         return "time"
-    if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|amount)\b", q):
-        return "number"
+    if re.search(r"\bhow (many|much|old)\b", q) or _VALUE_QUESTION.search(q):
+        return "number"  # also "what octal value does the mode use", "which port does it connect to"
     if _WHEN.search(q) or re.search(r"\b(what|which|exact) (date|day|year|month)\b", q):
         return "date"
     if re.search(r"\bwhat is the name\b|\b(?:which|what) (?:individual|person|man|woman|guy)\b", q) or (
@@ -151,6 +157,29 @@ _CODE_QUESTION = re.compile(
 def asks_code(question: str) -> bool:
     """The question wants something to type: a command, an option, a line of code."""
     return bool(_CODE_QUESTION.search(fold(question)))
+
+
+_KIND_NOUNS = "|".join(word_list("questions", "kind_nouns"))
+_DEFINE = (
+    re.compile(r"\bwhat (?:is|are) (?:meant by|the meaning of) (?:an? |the )?(.+?)\W*$"),
+    re.compile(r"\bwhat does (?:the |an? )?(.+?) (?:mean|stand for|refer to)\b"),
+    re.compile(r"^(?:[^,?]*, )?what (?:is|are) (?:an? |the )?(.+?)(?: in [^,?]+)?\W*$"),
+)
+DEFINITION_WORDS = {stem(w) for key in ("kind_nouns", "definition_words") for w in word_list("questions", key)}
+_PRONOUNS = {"it", "this", "that", "they", "these", "those", "he", "she"}
+
+
+def defined_term(question: str) -> str | None:
+    """The term a definition question asks about: "What is a widget in Frobnix?" -> "widget"; else None."""
+    q = re.sub(r"[\"“”'‘’`]", "", fold(question).strip())
+    for most, pattern in zip((3, 3, 2), _DEFINE, strict=True):
+        if m := pattern.search(q):
+            term = re.sub(rf"^(?:term|word|phrase) |\s(?:{_KIND_NOUNS})$", "", m.group(1).strip())
+            said = term.split()
+            if not 0 < len(said) <= most or said[0] in _PRONOUNS or any(w.endswith(("ed", "est")) for w in said):
+                return None  # "what is the largest value allowed": a value asked for, not a term
+            return term
+    return None
 
 
 def asks_reason(question: str) -> bool:

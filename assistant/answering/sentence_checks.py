@@ -112,6 +112,7 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
     if kind == "number":
         ordinals = set(words(low)) - set(words(fold(question)))  # "how many rounds": "the second round"
         serial = _SERIAL.search(fold(question)) and any(o in ordinals for o in _COUNTING_ORDINALS)
+        sentence = re.sub(r"\w\(\d\w*\)", " ", sentence)  # "pipe(7)" is a manual section, not a count
         return bool(_counts(sentence) - _counts(question)) or bool(re.search(_NUMBER_WORDS, low)) or bool(serial)
     if kind == "duration":
         return bool(re.search(_DURATION, low))
@@ -242,3 +243,16 @@ def new_literals(question: str, sentence: str, paths_only: bool = False) -> set[
     asked = {m.group(0).lower() for m in _LITERAL.finditer(question)}
     found = {m.group(0) for m in _LITERAL.finditer(sentence) if m.group(0).lower() not in asked}
     return {f for f in found if _PATHLIKE.search(f)} if paths_only else found
+
+
+_DEFINING_VERB = r"(?:(?:is|are) (?:an?|the|one|any)|means|refers? to|stands? for|denotes|(?:is|are) used to)"
+
+
+def defines(term: str, sentence: str) -> bool:
+    """The sentence defines the term: "A factor is ...", "... is called the workspace", "WNOHANG\\nreturn ..."."""
+    low, t = fold(sentence).lstrip(" \t•*-–—(\n"), re.escape(fold(term))
+    if re.search(rf"(?:^|\n|\()(?:an? |the )?{t}\w*\)? {_DEFINING_VERB}\b", low):
+        return True
+    if re.search(rf"\b(?:is|are) (?:called|known as|termed|named) (?:an? |the )?{t}\b", low):
+        return True
+    return bool(re.match(rf"{t}\b[^\n]{{0,30}}?(?:\n|\s[:—–-]\s|:\s)\s*\S+(?:\s+\S+){{3}}", low))  # a list item's head

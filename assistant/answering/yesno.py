@@ -15,6 +15,14 @@ _EXCLUSION = re.compile(
     r"|not (?:on|part of|included|discussed|allowed))\b",
     re.I,
 )
+# clauses whose negations do not deny the main statement: "fine, provided that the authors do not claim ...",
+# "If the file does not exist, it is created", "runs whether or not ..."
+_CONDITION = re.compile(
+    r"\b(?:provided(?: that)?|as long as|so long as|even if|unless)\b[^,;:]*"
+    r"|^\W*(?:if|when|unless|although|though)\b[^,;]*,"
+    r"|\bor not\b",
+    re.I,
+)
 _CALENDAR = {stem(w) for w in MONTHS + WEEKDAYS}
 _FULL_CALENDAR = set(MONTHS[:12] + WEEKDAYS) - {"may"}  # full names; "may" is more often the verb
 _PLACES = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
@@ -24,7 +32,7 @@ def negates_asked(question: str, sentence: str) -> bool:
     """The sentence denies something the question asks about: "not on normalizing" for "meant to normalize"."""
     asked = {stem(w) for w in words(fold(question)) if len(w) >= 5 and w not in STOPWORDS}
     groups = phrase_groups(fold(question))
-    tokens = [fold(w) for w in words(sentence)]
+    tokens = [fold(w) for w in words(main_clauses(sentence))]
     for i, token in enumerate(tokens):
         if token not in _NEGATOR and not token.endswith("n't"):
             continue
@@ -37,6 +45,11 @@ def negates_asked(question: str, sentence: str) -> bool:
         if any(worded(p, g, text) for p, g in groups):
             return True  # "discussed" asked, "not on the agenda" stated
     return False
+
+
+def main_clauses(sentence: str) -> str:
+    """The sentence without its conditions and concessions, whose negations do not deny what it states."""
+    return _CONDITION.sub(" ", sentence)
 
 
 def polarity(question: str, sentence: str) -> str:
