@@ -21,6 +21,9 @@ YES_NO_AFTER_CLAUSE = re.compile(
 
 
 _PLACE_NOUNS = "|".join(word_list("questions", "place_nouns"))
+_VERSION_QUESTION = re.compile(
+    rf"\b(?:what|which)(?: [\w.-]+){{0,2}} versions?\b.*\b(?:{'|'.join(word_list('questions', 'version_events'))})\b"
+)
 # a value noun heads the asked phrase: followed by a verb, a preposition or the end, not by another noun
 _VALUE_QUESTION = re.compile(
     rf"\b(?:what|which)(?:'s)?(?: [\w/.'-]+){{0,4}}? (?:{'|'.join(word_list('questions', 'value_nouns'))})s?"
@@ -42,9 +45,12 @@ def _fix_case(word: str, fixed: str | None) -> str:
     return word if fixed is None else fixed.capitalize() if word[:1].isupper() else fixed
 
 
-# "when" asks for a date when it opens a (last) sentence or follows since/until; "... when editing" does not
+# "when" asks for a date when it opens a (last) sentence or follows since/until; "... when editing" does not, nor
+# a "when" clause before the question proper ("When it searches, what criterion ...")
 _WHEN = re.compile(
-    r"(?:^|[.?!;:]\s+)(?:[^,?.]*, )?(?:and |so |but |then )?when\b|\b(?:since|until|till|by|and|or) when\b"
+    r"(?:^|[.?!;:]\s+)(?:[^,?.]*, )?(?:and |so |but |then )?when\b"
+    r"(?![^,?]*, (?:what|which|who|whom|whose|how|where|why)\b)"
+    r"|\b(?:since|until|till|by|and|or) when\b"
 )
 
 
@@ -63,7 +69,7 @@ def answer_type(question: str) -> str:
         return "duration"
     if re.search(r"\bwhat time\b|\bat what hour\b", q):
         return "time"
-    if re.search(r"\bhow (many|much|old)\b", q) or _VALUE_QUESTION.search(q):
+    if re.search(r"\bhow (many|much|old)\b", q) or _VALUE_QUESTION.search(q) or _VERSION_QUESTION.search(q):
         return "number"  # also "what octal value does the mode use", "which port does it connect to"
     if _WHEN.search(q) or re.search(r"\b(what|which|exact) (date|day|year|month)\b", q):
         return "date"

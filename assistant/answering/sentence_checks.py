@@ -74,7 +74,10 @@ def ordinal_absent(question: str, passages: Sequence[str]) -> bool:
     return bool(asked) and not asked & stated and bool(stated)
 
 
-_NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
+_NUMBER_WORDS = (  # "one" counts, not in "one or more", "one of", "no one"
+    r"\b(?<!no )(?<!any )(?<!each )(?<!every )(one(?! or more| of| another| by one)|two|three|four|five|six|seven"
+    r"|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
+)
 _COUNTING_ORDINALS = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _SERIAL = re.compile(
     r"\b(?:how many|what number|which number) (?:[\w-]+ )?(?:rounds?|sessions?|times|meetings?|installments?|stages?"

@@ -73,3 +73,16 @@ def test_negations_in_conditions_do_not_deny_the_statement() -> None:
 def test_prefixed_irregular_verbs_stem_to_their_verb() -> None:
     assert stem("overwritten") == "overwrite"
     assert stem("rebuilt") == "rebuild"
+
+
+def test_a_when_clause_before_the_question_proper_does_not_ask_for_a_date() -> None:
+    assert answer_type("When the search ends, what criterion decides which model it returns?") != "date"
+    assert answer_type("When was the committee formed?") == "date"
+
+
+def test_which_version_with_an_event_asks_for_a_number() -> None:
+    assert answer_type("In which version was the walrus operator introduced?") == "number"
+    assert answer_type("If a translation contradicts the original, which version should I follow?") != "number"
+    question = "In which version was the walrus operator introduced?"
+    assert not type_satisfied("number", question, "The operator takes one or more operands.")
+    assert type_satisfied("number", question, "The operator was added in version 3.8.")
