@@ -242,7 +242,7 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
     elif kind not in ("yesno", "other"):  # the right type, but about little of the question
         f *= 0.55 + 0.45 * min(1.0, max(0.0, (cov_sentence - 0.2) / 0.2))
     if kind == "person" and WHO.search(q) and type_satisfied(kind, q, text) and not new_person(q, text, a.known):
-        f *= 0.55  # "who" answered by a body ("the ministry said"), not a person: possible, less likely
+        f *= 0.7  # "who" answered by a body ("the ministry said"), not a person: possible, less likely
     window = [text, a.previous.get(id(sent), "")]
     if kind != "yesno":  # the names asked about should be in the sentence or the one before it
         f *= 0.8 + 0.2 * name_coverage(q, window)
@@ -259,9 +259,9 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
     code = a.code and shows_code(text)
     if a.code:  # "what command ...": the sentence that shows one
         f *= 1.25 if code else 0.8
-    if a.focus and not code and not any(soft_has(t, text, a.soft, similar=True) for t in a.focus):
-        f *= 0.5  # "what agreements ...": nothing of the kind (or a close word) is mentioned
-    if a.term and a.defining:  # "what is a factor": "A factor is ...", or the first line under a "factor" heading
+    if a.focus and not code and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
+        f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
+    if a.term and a.defining:  # "what is a widget": "A widget is ...", or the first line under a "Widget" heading
         f *= 1.3 if id(sent) in a.defining else 0.75
     return f * _shape_factor(a, text)
 

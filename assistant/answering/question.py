@@ -89,7 +89,7 @@ def answer_type(question: str) -> str:
 
 _ORDINAL = r"(?:first|second|third|fourth|fifth|last|final|next)"
 _CHOICE = re.compile(
-    rf"\b{_ORDINAL}(?:, {_ORDINAL})*,? or {_ORDINAL}\b"
+    rf"\b{_ORDINAL}(?:, {_ORDINAL})*,? or {_ORDINAL}\b|\b{_ORDINAL}(?:, {_ORDINAL}){{2,}}\b"
     r"|[:—–-] *[\w-]+(?: [\w-]+)?,? or [\w-]+(?: [\w-]+)?\W*$"  # "Acme News: independent, or state-run?"
 )
 _TAG_QUESTION = re.compile(
