@@ -45,3 +45,18 @@ class IndexEmptyError(AssistantError):
     """Nothing has been indexed yet."""
 
     hint = "Run `assistant ingest seeds/` (or `make chat`) first."
+
+
+class IndexDamagedError(AssistantError):
+    """An index file cannot be read (damaged, truncated, or not an index at all)."""
+
+    hint = (
+        "Rebuild the index from your documents: `assistant ingest --rebuild PATH ...` "
+        "(your documents are not touched; only the index files are recreated)."
+    )
+
+
+class StorageFullError(IngestError):
+    """The disk filled up while the index was being written."""
+
+    hint = "Free some disk space and run the same ingest again; files already indexed stay answerable."

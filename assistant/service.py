@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
+from assistant.answering.conflicts import disagreement, disagreement_text
 from assistant.answering.date_answers import answer_dates, citations
 from assistant.answering.dates import DateAnswer
 from assistant.answering.evidence import Evidence, gather
 from assistant.answering.publisher import answer_publisher
 from assistant.answering.question import fix_question_words, respell
 from assistant.answering.verify import Verdict, verify
-from assistant.errors import AssistantError, IndexEmptyError, QuestionError
-from assistant.ingest.consistency import check_encoder, encoder_identity
+from assistant.errors import AssistantError, IndexDamagedError, IndexEmptyError, IngestError, QuestionError
+from assistant.ingest.consistency import (
+    Repair,
+    check_encoder,
+    encoder_identity,
+    ingest_lock,
+    reconcile,
+    wipe_index,
+)
 from assistant.ingest.pipeline import Ingestor, IngestReport
 from assistant.models import Answer, Citation, GenerationInput, Hit
 from assistant.protocols import Generator
@@ -26,10 +35,9 @@ from assistant.retrieval.condense import condense
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.settings import Settings, load_settings
-from assistant.text import recase, strip_idioms
+from assistant.text import plain_question, recase, strip_idioms
 
 log = logging.getLogger(__name__)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def abstention(question: str) -> str:
@@ -53,16 +61,43 @@ class Assistant:
         )
         self._generators: dict[str, Generator] = {}
         self._encoder_checked = False
+        self._generation = self.lexical.generation()  # what the store showed when it was opened
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
         """Build from settings (file + env), with optional overrides such as generator='extractive'."""
         return cls(settings or load_settings(**overrides))
 
+    @classmethod
+    def for_rebuild(cls, settings: Settings) -> Assistant:
+        """Delete the index files first (they may be damaged), then open empty ones; ingest(rebuild=True) next."""
+        with ingest_lock(settings.index_dir, settings.ingest_lock_wait_s):
+            embedded = settings.store == "chroma" and not settings.chroma_url
+            deleted = wipe_index(settings.index_dir, embedded_store=embedded)
+        log.info("rebuild: deleted %s", ", ".join(str(p) for p in deleted) or "nothing")
+        return cls(settings)
+
     # --- indexing ---------------------------------------------------------------------------
     def ingestor(self) -> Ingestor:
         """The ingest pipeline bound to this assistant's indexes."""
-        return Ingestor(self.settings, self.embedder, self.store, self.lexical)
+        return Ingestor(self.settings, self.embedder, self.store, self.lexical, on_commit=self._saw_own_change)
+
+    def _saw_own_change(self) -> None:
+        """This process changed the index through its own store: that store is current."""
+        self._generation = self.lexical.generation()
+
+    def check_index(self) -> Repair | None:
+        """Start-up check: read the index files, finish interrupted removals, delete orphans (None: busy ingest)."""
+        self.lexical.check()
+        self.store.count()
+        try:
+            with ingest_lock(self.settings.index_dir, 0.0):
+                repair = reconcile(self.store, self.lexical)
+        except IngestError:
+            return None  # another process is ingesting; it reconciles when it starts and its writes are safe
+        if repair:
+            log.warning("repaired the index in %s: %s", self.settings.index_dir, repair)
+        return repair
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True, rebuild: bool = False) -> IngestReport:
         """Index files and folders (default: the seeds folder); rebuild empties the index first."""
@@ -85,8 +120,8 @@ class Assistant:
         return self._generators[name]
 
     def clean_question(self, question: str) -> str:
-        """Validate a question: not empty, not too long, no control characters."""
-        question = _CONTROL.sub(" ", question or "").strip()
+        """Validate a question: valid text, not empty, not too long; escapes and control characters dropped."""
+        question = plain_question(question or "")
         if not question:
             raise QuestionError("Please type a question.")
         if len(question) > self.settings.max_question_chars:
@@ -137,6 +172,11 @@ class Assistant:
             yield base
             return
         number_of = {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
+        if pair := disagreement(cased, evidence.sentences, evidence.kind):  # both sides shown, none chosen
+            verdict = Verdict(text=disagreement_text(pair, number_of), cited=list(pair))
+            verdict.notes.append("The retrieved documents disagree; both are cited.")
+            yield self._finish(base, verdict, hits, evidence, "", {**timings, "total": _ms(start)})
+            return
         top_n = self.settings.retrieval.evidence_sentences
         data = GenerationInput(
             question=cased,
@@ -165,7 +205,13 @@ class Assistant:
     def evidence(self, standalone: str, timings: dict[str, float] | None = None) -> tuple[list[Hit], str, Evidence]:
         """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
         self._check_encoder()
-        hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
+        self._follow_writers()
+        try:
+            hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked or busy: not damage
+                raise
+            raise IndexDamagedError(f"The index file {self.lexical.path} cannot be read ({exc}).") from None
         texts = [hit.chunk.text for hit in hits]
         cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did berg" names Berg
         stored = self.lexical.sentence_vectors([hit.chunk.id for hit in hits])
@@ -175,6 +221,15 @@ class Assistant:
             fresh = {(s.hit.chunk.id, s.start - s.hit.chunk.start): s.vector for s in evidence.sentences}
             self.lexical.cache_sentence_vectors([(*key, v) for key, v in fresh.items() if key not in stored and len(v)])
         return hits, cased, evidence
+
+    def _follow_writers(self) -> None:
+        """When another process changed the index since the store was opened, reopen the store to see it."""
+        generation = self.lexical.generation()
+        if generation != self._generation:
+            refresh = getattr(self.store, "refresh", None)
+            if callable(refresh):
+                refresh()
+            self._generation = generation
 
     def _check_encoder(self) -> None:
         """Once: the index must have been built by an encoder whose vectors match this one's."""

@@ -67,16 +67,24 @@ class ApiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    token_env: str = "ASSISTANT_API_TOKEN"  # bearer token is read from this variable; unset = no auth
+    token_env: str = "ASSISTANT_API_TOKEN"  # bearer token is read from this variable; unset or blank = no auth
     max_body_bytes: int = 1_000_000
+    max_json_depth: int = 32  # arrays/objects nested deeper than this are refused (400) before parsing
+    max_queue: int = 8  # chat requests waiting behind the running answer; one more gets 503 + Retry-After
+    # without a token, Host/Origin must be loopback, `host`, or one of these names (e.g. a reverse proxy's name)
+    allowed_hosts: list[str] = Field(default_factory=list)
 
 
 class UISettings(BaseModel):
     """Chat UI options."""
 
-    user_env: str = "ASSISTANT_UI_USER"  # with password_env set, the UI asks for a login
-    password_env: str = "ASSISTANT_UI_PASSWORD"
+    user_env: str = "ASSISTANT_UI_USER"  # both this and password_env set: the UI asks for a login
+    password_env: str = "ASSISTANT_UI_PASSWORD"  # only one of the two set: the UI refuses to start
     max_upload_mb: float = 20.0
+    login_max_failures: int = 5  # failed logins from one client address within login_window_s before a lockout
+    login_window_s: float = 300.0
+    login_lockout_s: float = 30.0  # the first lockout; each further failure while locked out doubles it
+    login_max_lockout_s: float = 3600.0
 
 
 class Settings(BaseSettings):
@@ -96,7 +104,9 @@ class Settings(BaseSettings):
     chunk_size: int = 500
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 50.0
-    max_pdf_pages: int = 2000
+    max_pdf_pages: int = 2000  # a PDF with more pages is refused (reported by name, not indexed)
+    max_pdf_page_content_mb: float = 5.0  # decoded content streams of one PDF page; more: the file is refused
+    max_pdf_content_mb: float = 200.0  # decoded content of a whole PDF (pages sharing a stream count it once)
     ingest_lock_wait_s: float = 30.0  # a second ingest waits this long for the first, then says so
     max_question_chars: int = 2000
     embed_batch_size: int = 64  # texts per embedder call (ingest puts chunks of several files in one call)

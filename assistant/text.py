@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from assistant.errors import QuestionError
 from assistant.lexicon import ALIAS_GROUP, ROLE_NOUNS, SHORT_FORMS, same_place
 from assistant.wordlists import word_list, word_set, word_table
 
@@ -349,3 +350,26 @@ def recase(question: str, texts: Sequence[str]) -> str:
         return w[:1].upper() + w[1:] if known else w
 
     return _WORD.sub(fix, question)
+
+
+# Terminal escape sequences (CSI, OSC/DCS strings, two-byte escapes) a pasted or scripted question may carry.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]"
+)
+# Control characters (C0, DEL, C1), bidi overrides and isolates, zero-width space, marks and BOM.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # how Python keeps bytes of argv that are not UTF-8
+
+
+def plain_question(raw: str) -> str:
+    """A command-line question as plain text: no terminal escapes or control characters; not UTF-8 is an error."""
+    if bad := _SURROGATE.search(raw):
+        char = bad.group()
+        what = f"byte 0x{ord(char) - 0xDC00:02x}" if "\udc80" <= char <= "\udcff" else f"U+{ord(char):04X}"
+        raise QuestionError(
+            f"The question is not valid UTF-8 text ({what} at character {bad.start() + 1}).",
+            "Check the encoding of your terminal or script (e.g. LANG=C.UTF-8) and type it again.",
+        )
+    return " ".join(_CONTROLS.sub(" ", _ESCAPES.sub("", raw)).split())

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, IndexDamagedError
 from assistant.models import Chunk, Hit
+
+T = TypeVar("T")
 
 MAX_UPSERT = 5000  # rows per Chroma call (servers also announce their own limit)
 
@@ -37,18 +39,53 @@ class ChromaStore:
     """Chunks and vectors in a Chroma collection with cosine distance."""
 
     def __init__(self, collection: str, path: Path | None = None, url: str | None = None) -> None:
+        self.url, self.path, self.collection = url, path, collection
+        self._vectors = _Precomputed()
+        self._open()
+
+    def _open(self) -> None:
+        """Connect to the collection; an embedded store that cannot be read is an IndexDamagedError."""
         from langchain_chroma import Chroma
 
-        client = _http_client(url) if url else _persistent_client(path)
-        self.url = url
-        self._vectors = _Precomputed()
-        self._db = Chroma(
-            client=client,
-            collection_name=collection,
-            embedding_function=self._vectors,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
-        self._max_batch = min(MAX_UPSERT, int(client.get_max_batch_size()))
+        if self.path is not None and not self.url and not (self.path / "chroma.sqlite3").exists():
+            _forget_system(str(self.path))  # a folder emptied by a rebuild: a cached client would use deleted files
+        try:
+            client = _http_client(self.url) if self.url else _persistent_client(self.path)
+            self._client = client
+            self._db = Chroma(
+                client=client,
+                collection_name=self.collection,
+                embedding_function=self._vectors,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+            self._max_batch = min(MAX_UPSERT, int(client.get_max_batch_size()))
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises its own error types for a broken file
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> Exception:
+        """The embedded store's files cannot be read: name them; a server's error is passed on."""
+        if self.url:
+            return exc
+        return IndexDamagedError(f"The vector store {self.path} is damaged and cannot be read ({exc}).")
+
+    def refresh(self) -> None:
+        """Reopen the store, to see what another process wrote (an embedded client caches its segments)."""
+        if not self.url:
+            _forget_system(getattr(self._client, "_identifier", ""))
+        self._open()
+
+    def _read(self, call: Callable[[], T]) -> T:
+        """A read; when it fails (a stale embedded client after another process's ingest), reopen and retry once."""
+        try:
+            return call()
+        except Exception:  # noqa: BLE001 - retried once on a fresh client, then reported
+            self.refresh()
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001
+            raise self._damaged(exc) from exc
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Insert or replace chunks with their vectors."""
@@ -69,7 +106,7 @@ class ChromaStore:
         """Nearest chunks by cosine similarity."""
         if k <= 0:
             return []
-        results = self._db.similarity_search_by_vector_with_relevance_scores(list(vector), k=k)
+        results = self._read(lambda: self._db.similarity_search_by_vector_with_relevance_scores(list(vector), k=k))
         hits = []
         for doc, distance in results:
             chunk = Chunk.from_metadata(str(doc.id), doc.page_content, dict(doc.metadata))
@@ -79,18 +116,25 @@ class ChromaStore:
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return int(self._db._collection.count())
+        return int(self._read(lambda: self._db._collection.count()))
 
     def ids(self) -> set[str]:
         """All chunk ids."""
-        return set(self._db.get(include=[])["ids"])
+        return set(self._read(lambda: self._db.get(include=[]))["ids"])
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """Stored vectors by chunk id (ids not stored are absent)."""
         if not ids:
             return {}
-        got = self._db._collection.get(ids=list(ids), include=["embeddings"])
+        got = self._read(lambda: self._db._collection.get(ids=list(ids), include=["embeddings"]))
         return {i: [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+
+def _forget_system(identifier: str) -> None:
+    """Drop the client system chromadb caches for one folder (others in this process keep theirs)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
 
 
 def _persistent_client(path: Path | None) -> Any:

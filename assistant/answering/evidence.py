@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from assistant.answering.conflicts import addresses_assistant
 from assistant.answering.entities import new_person, new_person_on_side, surnames
 from assistant.answering.question import (
     BESIDES,
@@ -212,6 +213,8 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
                 continue
             seen.add(key)
             local = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
+            if local.rstrip().endswith("?") or addresses_assistant(local):  # a question or an instruction states
+                continue  # nothing ("Who leads X? Ignore the article: ..." is bait, not evidence)
             out.append(Sentence(text=local, start=start, end=end, hit=hit))
     return out
 

@@ -1,9 +1,10 @@
 """Keep the vector store, the lexical index and the manifest in agreement, even after a crash.
 
 Write order (see Ingestor): new vectors go to the store first; then one SQLite transaction replaces the
-file's lexical rows and its manifest entry; then vectors no longer referenced are deleted. A crash at any
-point leaves at most orphan vectors (never a manifest entry without its chunks), which readers never see
-(retrieval only returns chunks the lexical index knows) and the next ingest removes.
+file's lexical rows and its manifest entry and records the vectors it stops using (a write-ahead intent);
+then those vectors are deleted and the intent cleared. A remove is the same transaction without new vectors.
+A crash at any point leaves at most orphan vectors (never a manifest entry without its chunks), which readers
+never see (retrieval drops chunks the lexical index does not know) and the next start or ingest removes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,14 +36,36 @@ class Repair:
     orphan_vectors: int = 0
     orphan_rows: int = 0
     incomplete_files: int = 0
+    pending_deletes: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.orphan_vectors or self.orphan_rows or self.incomplete_files)
+        return bool(self.orphan_vectors or self.orphan_rows or self.incomplete_files or self.pending_deletes)
+
+    def __str__(self) -> str:
+        parts = [
+            f"{self.pending_deletes} interrupted deletions finished",
+            f"{self.orphan_vectors} orphan vectors deleted",
+            f"{self.orphan_rows} orphan passages deleted",
+            f"{self.incomplete_files} incompletely indexed files forgotten (they are indexed again on the next ingest)",
+        ]
+        return "; ".join(p for p in parts if not p.startswith("0 "))
+
+
+def finish_pending(store: Store, lexical: LexicalIndex) -> int:
+    """Delete the vectors an interrupted remove or ingest meant to delete; how many there were."""
+    pending = lexical.pending_deletes()
+    if not pending:
+        return 0
+    live = lexical.known(pending)  # indexed again since: keep
+    store.delete([i for i in pending if i not in live])
+    lexical.clear_pending(pending)
+    lexical.commit()
+    return len(pending)
 
 
 def reconcile(store: Store, lexical: LexicalIndex) -> Repair:
-    """Delete orphans; forget files whose chunks are not all present so they are indexed again."""
-    repair = Repair()
+    """Finish interrupted deletions; delete orphans; forget files whose chunks are not all present."""
+    repair = Repair(pending_deletes=finish_pending(store, lexical))
     manifest = {source: set(lexical.file_chunks(source)) for source in lexical.sources()}
     listed = set().union(*manifest.values()) if manifest else set()
     rows = lexical.ids()
@@ -60,6 +84,20 @@ def reconcile(store: Store, lexical: LexicalIndex) -> Repair:
     store.delete(list(stray_vectors))
     repair.orphan_rows, repair.orphan_vectors = len(stray_rows), len(stray_vectors)
     return repair
+
+
+def wipe_index(index_dir: Path, embedded_store: bool) -> list[Path]:
+    """Delete the index files (lexical index, and the embedded vector store), e.g. when they are damaged.
+
+    Documents, uploads and built encoders are left alone. Returns what was deleted.
+    """
+    doomed = [index_dir / f"lexical.sqlite{tail}" for tail in ("", "-wal", "-shm")]
+    if embedded_store:
+        doomed.append(index_dir / "chroma")
+    deleted = [p for p in doomed if p.exists()]
+    for path in deleted:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return deleted
 
 
 @contextmanager

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
-import multiprocessing
 import os
-import signal
+import sqlite3
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.errors import IngestError
+from assistant.errors import IngestError, StorageFullError
 from assistant.ingest.consistency import check_encoder, encoder_identity, ingest_lock, reconcile
-from assistant.ingest.loaders import SUPPORTED, file_hash, load
-from assistant.ingest.splitter import split
+from assistant.ingest.loaders import SUPPORTED, PdfLimits, file_hash
+from assistant.ingest.workers import ParseOptions, Prepared, prepare_all
 from assistant.models import Chunk, Document
 from assistant.protocols import Embedder, Store
 from assistant.retrieval.lexical import LexicalIndex, SentenceVectors
@@ -28,9 +26,8 @@ from assistant.text import answer_spans
 
 log = logging.getLogger(__name__)
 
+SPACE_PROBE_BYTES = 16 * 2**20  # a store write failed for lack of space when the folder cannot take this much
 OPTIMIZE_AFTER_CHUNKS = 20_000  # merge FTS segments after an ingest that wrote at least this many chunks
-POOL_MIN_FILES = 16  # fewer changed files than this are loaded in-process (a worker costs ~1 s to start)
-PREFETCH_PER_WORKER = 32  # files parsed ahead while a group is being embedded
 
 
 @dataclass
@@ -44,6 +41,7 @@ class IngestReport:
     chunks: int = 0
     skipped: list[str] = field(default_factory=list)  # unsupported types
     errors: list[str] = field(default_factory=list)  # unreadable files, with the reason
+    missing: list[Path] = field(default_factory=list)  # given paths that do not exist
     seconds: float = 0.0
 
     @property
@@ -66,15 +64,11 @@ class IngestReport:
 
 
 def source_name(path: Path) -> str:
-    """How a file is named in the index: relative to the working directory when inside it.
+    """How a file is named in the index: its absolute path with symlinks resolved, whatever the working folder.
 
-    Symlinks are not resolved (a symlink loop must not break naming; it fails later, at reading).
+    A symlink loop does not raise (os.path.realpath stops at the loop); reading the file reports it later.
     """
-    absolute = Path(os.path.abspath(path))
-    try:
-        return str(absolute.relative_to(Path(os.path.abspath(Path.cwd()))))
-    except ValueError:
-        return str(absolute)
+    return os.path.realpath(os.path.abspath(path))
 
 
 def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
@@ -88,7 +82,7 @@ def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
             for folder, _dirs, files in os.walk(root, followlinks=False):
                 candidates.extend(Path(folder) / name for name in files)
         else:
-            report.errors.append(f"{root}: no such file or folder")
+            report.missing.append(root)
             continue
         for path in sorted(candidates):
             if path.name.startswith("."):
@@ -96,7 +90,7 @@ def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
             if path.suffix.lower() in SUPPORTED:
                 found.append(path)
             else:
-                report.skipped.append(f"{source_name(path)}: unsupported type")
+                report.skipped.append(f"{path}: unsupported type")
     return found
 
 
@@ -108,62 +102,6 @@ def quick_hash(path: Path, max_bytes: int) -> str | None:
         return file_hash(path.read_bytes())
     except OSError:
         return None
-
-
-@dataclass
-class Prepared:
-    """A loaded and split file, ready to embed."""
-
-    doc: Document
-    chunks: list[Chunk]
-
-
-@dataclass(frozen=True)
-class _Options:
-    """What a worker needs to load and split a file."""
-
-    max_bytes: int
-    chunk_size: int
-    overlap: int
-
-
-def _prepare(path: Path, source: str, options: _Options) -> Prepared | IngestError:
-    """Load and split one file (runs in a worker process for large syncs); a bad file gives its error."""
-    try:
-        doc = load(path, source, options.max_bytes)
-    except IngestError as exc:
-        return exc
-    return Prepared(doc, split(doc, options.chunk_size, options.overlap))
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def prepare_all(
-    jobs: list[tuple[Path, str]], options: _Options, workers: int
-) -> Iterator[tuple[str, Prepared | IngestError]]:
-    """Prepared files in order; with workers > 0 and many files, parsing overlaps embedding in other processes."""
-    if workers <= 0 or len(jobs) < POOL_MIN_FILES:
-        for path, source in jobs:
-            yield source, _prepare(path, source, options)
-        return
-    context = multiprocessing.get_context("spawn")  # never fork a process that runs torch threads
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        pending: deque[tuple[str, Future[Prepared | IngestError]]] = deque()
-        queue = iter(jobs)
-        try:
-            while True:
-                while len(pending) < workers * PREFETCH_PER_WORKER and (job := next(queue, None)):
-                    pending.append((job[1], pool.submit(_prepare, job[0], job[1], options)))
-                if not pending:
-                    return
-                source, future = pending.popleft()
-                yield source, future.result()
-        finally:
-            for _, future in pending:
-                future.cancel()
 
 
 class Progress:
@@ -198,14 +136,39 @@ class _Group:
         return sum(len(p.chunks) for p in self.items)
 
 
+def _out_of_space(exc: BaseException, folder: Path) -> bool:
+    """Whether a failed write failed for lack of disk space (the store's own errors do not always say so)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+        return True
+    probe = folder / ".space-probe"
+    try:  # can the folder still take a store-sized write?
+        with open(probe, "wb") as handle:
+            os.posix_fallocate(handle.fileno(), 0, SPACE_PROBE_BYTES)
+        return False
+    except OSError as probe_error:
+        return probe_error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    finally:
+        probe.unlink(missing_ok=True)
+
+
 class Ingestor:
     """Keeps the vector store and the lexical index in step with the files."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: Store, lexical: LexicalIndex) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: Store,
+        lexical: LexicalIndex,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.lexical = lexical
+        self.on_commit = on_commit  # told after each committed change (the service then knows its store is current)
 
     @property
     def _max_bytes(self) -> int:
@@ -227,13 +190,23 @@ class Ingestor:
             repair = reconcile(self.store, self.lexical)
             if repair:
                 log.warning("repaired the index after an interrupted ingest: %s", repair)
-            return self._run([Path(p) for p in paths], progress)
+            try:
+                return self._run([Path(p) for p in paths], progress)
+            except Exception as exc:
+                self.lexical.rollback()  # back to the last file written whole
+                if _out_of_space(exc, self.settings.index_dir):
+                    raise StorageFullError(
+                        f"The disk is full: indexing stopped while writing to {self.settings.index_dir} ({exc}). "
+                        "Files indexed before this point are kept and can be asked about."
+                    ) from exc
+                raise
 
     def _run(self, paths: list[Path], progress: bool) -> IngestReport:
         """The sync itself, under the lock."""
         start = time.perf_counter()
         report = IngestReport()
         files = discover(paths, report)
+        self._drop_legacy_names({source_name(p) for p in files})
         report.files = len(files) + len(report.skipped)
         bar = Progress(len(files), progress)
         try:
@@ -246,6 +219,12 @@ class Ingestor:
             self.lexical.optimize()
         report.seconds = time.perf_counter() - start
         return report
+
+    def _drop_legacy_names(self, canonical: set[str]) -> None:
+        """Entries named by an older version relative to the working folder are re-indexed under their real path."""
+        for source in self.lexical.sources():
+            if not os.path.isabs(source) and source_name(Path(source)) in canonical:
+                self.remove(source)
 
     def _changed(self, files: list[Path], report: IngestReport, bar: Progress) -> list[tuple[Path, str]]:
         """Files whose content hash differs from the manifest (unchanged ones cost a hash, no parsing)."""
@@ -263,7 +242,12 @@ class Ingestor:
     def _index(self, jobs: list[tuple[Path, str]], report: IngestReport, bar: Progress) -> None:
         """Load and split (in a worker process for many files), embed in groups spanning files, write."""
         group, limit = _Group(), max(1, self.settings.ingest_group_chunks)
-        options = _Options(self._max_bytes, self.settings.chunk_size, self.settings.chunk_overlap_sentences)
+        options = ParseOptions(
+            self._max_bytes,
+            self.settings.chunk_size,
+            self.settings.chunk_overlap_sentences,
+            PdfLimits.from_settings(self.settings),
+        )
         for source, item in prepare_all(jobs, options, self.settings.ingest_workers):
             if isinstance(item, IngestError):
                 report.errors.append(str(item) or source)
@@ -334,7 +318,11 @@ class Ingestor:
         return ready
 
     def _write(self, ready: list[tuple[Prepared, list[list[float]]]], sentences: SentenceVectors) -> None:
-        """Crash-safe replace: new vectors first, then one SQLite transaction, then drop unused vectors."""
+        """Crash-safe replace: new vectors first, then one SQLite transaction, then drop unused vectors.
+
+        The transaction also records which vectors it stops using (a write-ahead intent), so a crash before
+        they are deleted is finished by the next start (consistency.finish_pending).
+        """
         if not ready:
             return
         old = {c for p, _ in ready for c in self.lexical.file_chunks(p.doc.source)}
@@ -348,8 +336,21 @@ class Ingestor:
         self.lexical.add(chunks, sentences)
         for p, _ in ready:
             self._record(p.doc, p.chunks)
+        unused = sorted(old - {c.id for c in chunks})
+        self._commit(unused, keep=[c.id for c in chunks])
+
+    def _commit(self, unused: list[str], keep: Sequence[str] = ()) -> None:
+        """Commit with the intent to delete unused vectors, then delete them and clear the intent."""
+        self.lexical.clear_pending(list(keep))  # a chunk indexed again must not lose its vector to an old intent
+        self.lexical.intend_delete(unused)
+        self.lexical.bump_generation()
         self.lexical.commit()
-        self.store.delete(list(old - {c.id for c in chunks}))
+        if self.on_commit is not None:
+            self.on_commit()
+        if unused:
+            self.store.delete(unused)
+            self.lexical.clear_pending(unused)
+            self.lexical.commit()
 
     def _record(self, doc: Document, chunks: list[Chunk]) -> None:
         """Record a file, its hash and chunk ids in the manifest."""
@@ -364,19 +365,23 @@ class Ingestor:
         return old
 
     def remove(self, source: str) -> bool:
-        """Remove a file from the index (manifest first, then its vectors); True if it was indexed."""
+        """Remove a file from the index (manifest and delete intent in one commit, then its vectors)."""
         if self.lexical.file_hash(source) is None:
             return False
-        old = self._forget(source)
-        self.lexical.commit()
-        self.store.delete(old)
+        self._commit(sorted(self._forget(source)))
         return True
 
     def _drop_missing(self, paths: list[Path], seen: set[str], report: IngestReport) -> None:
-        """Files indexed under an ingested folder but no longer there are removed."""
-        folders = [source_name(p) for p in paths if p.is_dir()]
-        for source in self.lexical.sources():
-            inside = any(source == f or source.startswith(f.rstrip("/") + "/") or f == "." for f in folders)
-            if inside and source not in seen and not Path(source).exists():
+        """Files indexed under a given path (a folder, or the file itself) but no longer on disk are removed.
+
+        A given path that does not exist removes what was indexed from it; when nothing was, it is an error.
+        """
+        for root in paths:
+            name = source_name(root)
+            inside = [s for s in self.lexical.sources() if s == name or s.startswith(name.rstrip("/") + "/")]
+            gone = [s for s in inside if s not in seen and not Path(s).exists()]
+            for source in gone:
                 self.remove(source)
                 report.removed += 1
+            if root in report.missing and not inside:
+                report.errors.append(f"{root}: no such file or folder")

@@ -1,31 +1,38 @@
 """OpenAI-compatible HTTP API over the Assistant: GET /v1/models, POST /v1/chat/completions, GET /health.
 
-The wire format (errors, requests, completions, streamed chunks) lives in assistant/api_format.py.
+The wire format (errors, requests, completions, streamed chunks) lives in api_format.py; the front door
+(bearer token, Host/Origin checks without a token, JSON-only bodies, size limit, plain 500s) in api_guard.py.
 
 When the language model fails mid-request the answer is still a 200: the quoted-evidence fallback, with a note
 in ``content``, ``fallback: true`` and ``notes`` next to ``citations``, and the header ``x-assistant-fallback:
-true``. A 503 means the assistant cannot answer at all (nothing indexed, or the generator cannot be built).
+true``. A 503 means the assistant cannot answer at all (nothing indexed, or the generator cannot be built), or
+that the answer queue is full.
 
-Answers are serialised by one lock (one answer at a time; the CPU is the limit). /health does not wait for
-that lock: it only counts indexed documents and checks the default generator, so it stays responsive while
-an answer is being generated.
+Refused with a 400 before anything runs: a body that is not UTF-8, JSON nesting deeper than
+``api.max_json_depth``, text holding a lone UTF-16 surrogate. See api_guard.py for 401, 403, 413 and 415.
+
+Answers run one at a time (the CPU is the limit) on a worker thread of their own, never AnyIO's shared pool.
+At most ``api.max_queue`` chat requests wait behind the running one; the next gets a 503 ``queue_full`` with a
+``Retry-After`` estimated from recent answer times. A client that disconnects while waiting gives up its place
+at once and its answer never runs. /health and /v1/models never queue: /v1/models is computed on the event
+loop, /health runs its checks on its own two threads and also reports the queue (running, waiting).
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
-import os
-import threading
+import math
 import time
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive
 
 from assistant.components import check_generator
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError
@@ -37,12 +44,15 @@ from assistant.interfaces.api_format import (
     split_conversation,
     stream_events,
 )
+from assistant.interfaces.api_guard import LOOPBACK, WILDCARD, Guard, read_token
 from assistant.models import Answer
 from assistant.registry import GENERATORS
 from assistant.settings import ApiSettings, Settings
 
 log = logging.getLogger(__name__)
 MODEL_PREFIX = "assistant-"
+HEALTH_THREADS = 2
+T = TypeVar("T")
 
 
 def generator_for(model: str) -> str:
@@ -66,108 +76,89 @@ def assistant_error(exc: AssistantError) -> ApiError:
     return ApiError(503, exc.user_message(), "server_error", code="backend_unavailable")
 
 
-# --- middleware: auth, body size, unexpected errors ---------------------------------------------
-class Guard:
-    """ASGI middleware: bearer auth, request size limit, and a 500 in the OpenAI shape for crashes."""
+# --- the answer queue --------------------------------------------------------------------------
+class AnswerQueue:
+    """One answer at a time on a worker thread of its own, behind a bounded line of waiters who may leave."""
 
-    def __init__(self, app: ASGIApp, token: str | None, max_body_bytes: int) -> None:
-        """Wrap app; token None means no auth."""
-        self.app, self.token, self.max_body_bytes = app, token, max_body_bytes
-        self.too_large = ApiError(
-            413, f"The request body is larger than {max_body_bytes} bytes.", code="request_too_large"
-        )
+    def __init__(self, max_waiting: int) -> None:
+        """At most max_waiting requests wait while one runs."""
+        self.max_waiting = max_waiting
+        self.slot = anyio.Lock()  # fair: waiters get their turn in arrival order
+        self.thread = anyio.CapacityLimiter(1)  # answers never borrow AnyIO's default worker threads
+        self.waiting = 0
+        self.seconds = 1.0  # how long an answer takes, smoothed over recent answers (for Retry-After)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the request, then run the app with the buffered body."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        refusal = self._refuse(headers)
-        body = b"" if refusal is not None else await self._read_body(receive)
-        if body is None:
-            return  # the client went away
-        if refusal is None and len(body) > self.max_body_bytes:
-            refusal = self.too_large
-        if refusal is not None:
-            extra = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
-            await refusal.response(extra)(scope, receive, send)
-            return
-        await self._run(scope, _replay(body, receive), send)
+    def status(self) -> dict[str, int]:
+        """Running and waiting answers, for /health."""
+        return {"running": int(self.slot.locked()), "waiting": self.waiting, "max_waiting": self.max_waiting}
 
-    def _refuse(self, headers: Headers) -> ApiError | None:
-        """401 for a missing or wrong token, 413 for a declared length over the limit."""
-        if self.token is not None:
-            scheme, _, given = headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-                return ApiError(401, "Missing or invalid bearer token.", code="invalid_api_key")
-        length = headers.get("content-length")
-        if length is not None:
-            if not length.strip().isdigit():
-                return ApiError(400, "Invalid Content-Length header.", code="invalid_request")
-            if int(length) > self.max_body_bytes:
-                return self.too_large
-        return None
+    async def run(self, work: Callable[[], T], receive: Receive) -> tuple[bool, T | None]:
+        """(True, work()) in its turn, or (False, None) when the client disconnected first; 503 when full."""
+        if self.slot.locked() and self.waiting >= self.max_waiting:
+            raise self._full()
+        done: list[T] = []
+        failed: list[Exception] = []
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_cancel_on_disconnect, receive, tasks.cancel_scope)
+            try:
+                done.append(await self._turn(work))
+            except Exception as exc:  # noqa: BLE001 - raised below, outside the task group (no ExceptionGroup)
+                failed.append(exc)
+            tasks.cancel_scope.cancel()
+        if failed:
+            raise failed[0]
+        return (True, done[0]) if done else (False, None)
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """Read the body, stopping just past the limit; None when the client disconnects."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self.max_body_bytes or not message.get("more_body", False):
-                return b"".join(chunks)
-
-    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app; an unexpected exception is logged and answered with a plain 500."""
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            """Send, remembering whether the response has started."""
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+    async def _turn(self, work: Callable[[], T]) -> T:
+        """Wait for the slot (cancellable: leaving frees the place), then run work on the answer thread."""
         try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
-            if not started:
-                error = ApiError(500, "Internal server error.", "server_error", code="internal_error")
-                await error.response()(scope, receive, send)
+            self.slot.acquire_nowait()
+        except anyio.WouldBlock:
+            self.waiting += 1
+            try:
+                await self.slot.acquire()
+            finally:
+                self.waiting -= 1
+        try:
+            started = time.monotonic()
+            result = await anyio.to_thread.run_sync(work, limiter=self.thread)
+            self.seconds = 0.7 * self.seconds + 0.3 * (time.monotonic() - started)
+            return result
+        finally:
+            self.slot.release()
+
+    def _full(self) -> ApiError:
+        """The 503 for a full queue, with a Retry-After estimate in seconds."""
+        retry = min(3600, max(1, math.ceil(self.seconds * (self.waiting + 1))))
+        message = f"The assistant is busy: {self.waiting} questions are waiting already. Retry in about {retry} s."
+        return ApiError(503, message, "server_error", code="queue_full", headers={"Retry-After": str(retry)})
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive callable that yields the buffered body once, then defers to the server."""
-    sent = False
+async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    """Cancel scope when the server reports that the client went away (the body is already read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
 
-    async def replay() -> Message:
-        """The body first, then the server's own messages (disconnect)."""
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
 
-    return replay
+async def _events(events: Iterator[str]) -> AsyncIterator[str]:
+    """The server-sent events without a worker thread per chunk (they are already computed)."""
+    for event in events:
+        yield event
 
 
 # --- routes ------------------------------------------------------------------------------------
 class _Routes:
-    """Route handlers bound to one Assistant and its lock."""
+    """Route handlers bound to one Assistant and its answer queue."""
 
-    def __init__(self, assistant: Any) -> None:
+    def __init__(self, assistant: Any, api: ApiSettings) -> None:
         """Bind to an Assistant (anything with settings, ask and documents)."""
-        self.assistant = assistant
-        self.lock = threading.Lock()
+        self.assistant, self.api = assistant, api
+        self.queue = AnswerQueue(api.max_queue)
+        self.probes = anyio.CapacityLimiter(HEALTH_THREADS)
         self.created = int(time.time())
 
-    def models(self) -> dict[str, Any]:
+    async def models(self) -> dict[str, Any]:
         """GET /v1/models: one model per generator."""
         data = [
             {"id": MODEL_PREFIX + name, "object": "model", "created": self.created, "owned_by": "assistant"}
@@ -175,29 +166,37 @@ class _Routes:
         ]
         return {"object": "list", "data": data}
 
-    async def chat(self, request: Request) -> Any:
+    async def chat(self, request: Request) -> Response:
         """POST /v1/chat/completions, streamed or not."""
-        chat = parse_chat_request(await request.body())
+        chat = parse_chat_request(await request.body(), self.api.max_json_depth)
         generator = generator_for(chat.model)
         question, history = split_conversation(chat.messages)
-        answer = await run_in_threadpool(self._answer, question, history, generator)
+        answered, answer = await self.queue.run(partial(self._answer, question, history, generator), request.receive)
+        if not answered or answer is None:
+            log.info("the client left before its turn: its place in the queue is freed, nothing answered")
+            return Response(status_code=499)  # nobody is listening any more
         headers = answer_headers(answer)
         if chat.stream:
             headers["Cache-Control"] = "no-cache"
-            events = stream_events(answer, chat.model)
+            events = _events(stream_events(answer, chat.model))
             return StreamingResponse(events, media_type="text/event-stream", headers=headers)
         return JSONResponse(completion(answer, chat.model), headers=headers)
 
     def _answer(self, question: str, history: list[dict[str, str]], generator: str) -> Answer:
-        """One verified answer at a time."""
-        with self.lock:
-            try:
-                return self.assistant.ask(question, history, generator)
-            except AssistantError as exc:
-                raise assistant_error(exc) from None
+        """One verified answer (on the answer thread)."""
+        try:
+            return self.assistant.ask(question, history, generator)
+        except AssistantError as exc:
+            raise assistant_error(exc) from None
 
-    def health(self) -> JSONResponse:
-        """GET /health: 200 when documents are indexed and the default generator can answer."""
+    async def health(self) -> JSONResponse:
+        """GET /health: 200 when documents are indexed and the default generator can answer; never queued."""
+        body, ready = await anyio.to_thread.run_sync(self._checks, limiter=self.probes)
+        body["queue"] = self.queue.status()
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    def _checks(self) -> tuple[dict[str, Any], bool]:
+        """The health body (documents, generator) and whether the assistant can answer."""
         settings: Settings = self.assistant.settings
         try:
             documents = len(self.assistant.documents())
@@ -211,7 +210,7 @@ class _Routes:
             "documents": documents,
             "generator": {"name": settings.generator, "status": status},
         }
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return body, ready
 
 
 async def _error(request: Request, exc: Exception) -> JSONResponse:
@@ -225,17 +224,16 @@ async def _error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(assistant: Any, api: ApiSettings | None = None) -> FastAPI:
-    """The FastAPI app over an Assistant; `api` defaults to assistant.settings.api."""
+    """The FastAPI app over an Assistant; `api` (bound host, limits, token variable) defaults to its settings.api."""
     api = api or assistant.settings.api
-    token = os.environ.get(api.token_env) or None
     app = FastAPI(title="assistant", docs_url=None, redoc_url=None, openapi_url=None)
-    routes = _Routes(assistant)
+    routes = _Routes(assistant, api)
     app.add_api_route("/v1/models", routes.models, methods=["GET"])
     app.add_api_route("/v1/chat/completions", routes.chat, methods=["POST"])
     app.add_api_route("/health", routes.health, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _error)
     app.add_exception_handler(ApiError, _error)
-    app.add_middleware(Guard, token=token, max_body_bytes=api.max_body_bytes)
+    app.add_middleware(Guard, api=api, token=read_token(api.token_env))
     return app
 
 
@@ -246,13 +244,21 @@ def serve(settings: Settings) -> None:
     from assistant.service import Assistant
 
     assistant = Assistant(settings)
-    app = create_app(assistant)
+    assistant.check_index()  # finishes interrupted removals, deletes orphans, logs what it did
+    app = create_app(assistant, settings.api)
     host, port = settings.api.host, settings.api.port
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)
-    auth = "on" if os.environ.get(settings.api.token_env) else f"off (set {settings.api.token_env} to enable)"
-    if auth.startswith("off") and host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("serving on %s without a bearer token: anyone who can reach it can query your documents", host)
+    token = read_token(settings.api.token_env)
+    auth = "on" if token else f"off (set {settings.api.token_env} to enable)"
+    if token is None and host.strip("[]").lower() not in LOOPBACK:
+        log.warning(
+            "serving on %s without a bearer token: anyone who can reach it can query your documents "
+            "(their Host header must be %s, a loopback name or one of api.allowed_hosts; set %s to require a token)",
+            host,
+            "an IP address" if host.strip("[]") in WILDCARD else host,
+            settings.api.token_env,
+        )
     if not assistant.documents():
         log.warning("nothing is indexed yet: run `assistant ingest` first (chat requests will get 503)")
     log.info(

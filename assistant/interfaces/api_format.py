@@ -10,6 +10,10 @@ Extras next to ``content`` (on the message, or on the final chunk's delta): ``ci
 ``fallback`` (true when the language model failed and quoted evidence is shown instead) and ``notes`` (what
 went wrong or what the checker changed). Every error is the OpenAI shape
 ``{"error": {"message", "type", "param", "code"}}``.
+
+Requests: the body must be UTF-8 JSON nesting arrays/objects at most ``max_depth`` levels (checked on the raw
+bytes before parsing, so deep input never reaches the recursive parser), and no string may hold a lone UTF-16
+surrogate (a ``\ud800`` escape is valid JSON but not text): each is a 400 saying so.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ QUOTE_CHARS = 200
 WORDS_PER_CHUNK = 6
 _DROPPED_ROLES = {"system", "developer", "tool", "function"}
 _TRAILER = re.compile(rf"\n\n(?:{SOURCES_HEADER}\n|{NOTE_HEADER} )")
+MAX_DEPTH = 32
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")  # which kind of bracket does not matter for depth (json checks pairing)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # cheap test before walking the data
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs valid escapes, so any left is a lone one
 
 
 class ApiError(Exception):
@@ -46,15 +55,17 @@ class ApiError(Exception):
         type_: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """Keep the fields of the OpenAI error object."""
+        """Keep the fields of the OpenAI error object and any response headers (Retry-After)."""
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type_, param, code
+        self.headers = headers or {}
 
     def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
         """The JSON response for this error."""
         body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        return JSONResponse(body, status_code=self.status, headers={**self.headers, **(headers or {})})
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -86,12 +97,60 @@ class ChatRequest(_Lenient):
     stream: bool | None = False
 
 
-def parse_chat_request(body: bytes) -> ChatRequest:
-    """Parse and validate a chat completion body; problems are 400 errors."""
+def nesting_exceeds(body: bytes, limit: int) -> bool:
+    """Whether JSON text nests arrays/objects deeper than limit, or its brackets do not pair up (strings skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")  # escaped backslashes first, then quotes
+    outside = b"".join(unescaped.split(b'"')[::2])  # the text between string literals
+    brackets = outside.translate(_AS_SQUARE, _NOT_BRACKETS)
+    for _ in range(limit):  # each pass removes the innermost level
+        inner = brackets.replace(b"[]", b"")
+        if not inner or len(inner) == len(brackets):
+            return bool(inner)  # all paired within the limit, or brackets that can never pair
+        brackets = inner
+    return True
+
+
+def lone_surrogate(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where in parsed JSON a string (or key) holds a lone UTF-16 surrogate, or None."""
+    if isinstance(value, str):
+        return None if _SURROGATE.search(value) is None else path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return path
+        if (found := lone_surrogate(item, (*path, str(key)))) is not None:
+            return found
+    return None
+
+
+def parse_json(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """Decode a UTF-8 JSON body nesting at most max_depth levels whose text is all encodable; else 400."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        message = f"The request body cannot be decoded: it is not UTF-8 ({exc.reason} at byte {exc.start})."
+        raise ApiError(400, message, code="invalid_request") from None
+    deep = f"The request body nests arrays or objects deeper than {max_depth} levels (or its brackets do not pair up)."
+    too_deep = ApiError(400, deep, code="invalid_json")
+    if nesting_exceeds(body, max_depth):
+        raise too_deep
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise ApiError(400, f"The request body is not valid JSON: {exc}", code="invalid_json") from None
+    except RecursionError:  # not reached after the check above; kept so deep input can never be a 500
+        raise too_deep from None
+    if _SURROGATE_ESCAPE.search(body) and (where := lone_surrogate(data)) is not None:
+        message = "The request holds text that cannot be decoded: a lone UTF-16 surrogate (such as \\ud800)."
+        raise ApiError(400, message, param=".".join(where) or None, code="invalid_request")
+    return data
+
+
+def parse_chat_request(body: bytes, max_depth: int = MAX_DEPTH) -> ChatRequest:
+    """Parse and validate a chat completion body; problems are 400 errors."""
+    data = parse_json(body, max_depth)
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
     try:

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings, load_settings
+from assistant.text import plain_question
 
 if TYPE_CHECKING:
     from assistant.ingest.pipeline import IngestReport
     from assistant.service import Assistant
 
 
+# Terminal escape sequences: CSI (colours, cursor moves; 7- and 8-bit), OSC/DCS/PM/APC strings, two-byte escapes.
 def _parser() -> argparse.ArgumentParser:
     """Arguments of every command."""
     parser = argparse.ArgumentParser(prog="assistant", description="Ask questions about your documents.")
@@ -110,7 +112,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Index files; exit 0 when complete, 3 when partial."""
     from assistant.service import Assistant
 
-    assistant = Assistant(settings)
+    assistant = Assistant.for_rebuild(settings) if args.rebuild else Assistant(settings)
     if args.watch:
         return _watch(assistant, args)
     report = assistant.ingest(args.paths or None, progress=not args.quiet, rebuild=args.rebuild)
@@ -153,11 +155,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.models import Answer
     from assistant.service import Assistant
 
+    question = plain_question(args.question)
     assistant = Assistant(settings)
     history = _history(args.history)
     answer: Answer | None = None
     streamed = False
-    for event in assistant.ask_stream(args.question, history):
+    for event in assistant.ask_stream(question, history):
         if isinstance(event, Answer):
             answer = event
         elif not args.json:
@@ -176,8 +179,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     for note in answer.notes:
         print(f"  note: {note}")
     for c in answer.citations:
-        print(f"  [{c.id}] {c.chunk.source} ({c.chunk.title[:60]}): {c.chunk.text[:160]}…")
+        print(f"  [{c.id}] {_shown(c.chunk.source)} ({c.chunk.title[:60]}): {c.chunk.text[:160]}…")
     return 0
+
+
+def _shown(source: str) -> str:
+    """A source as people read it on the command line: relative to the working folder when inside it."""
+    relative = os.path.relpath(source) if os.path.isabs(source) else source
+    return source if relative.startswith("..") else relative
 
 
 def cmd_backends(args: argparse.Namespace, settings: Settings) -> int:
@@ -212,11 +221,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """Launch the Gradio chat UI."""
+    """Launch the Gradio chat UI (a half-configured login stops it before anything is loaded)."""
     from assistant.interfaces.chat.app import launch
+    from assistant.interfaces.chat.auth import auth_from_env
     from assistant.service import Assistant
 
+    auth_from_env(settings.ui)
     assistant = Assistant(settings)
+    assistant.check_index()  # logs what it repaired
     if not assistant.documents():
         print(assistant.ingest().summary())
     launch(assistant)

@@ -41,6 +41,8 @@ class HybridRetriever:
         qvec = self.embedder.embed([question])[0]
         dense = self.store.search(qvec, self.candidates)
         lexical = lexical_job.result()
+        known = self.lexical.known([hit.chunk.id for hit in dense])  # after BM25: one statement at a time
+        dense = [hit for hit in dense if hit.chunk.id in known]  # a removed file's vectors may outlive it briefly
         fused: dict[str, Hit] = {}
         for rank, hit in enumerate(dense):
             hit.score = 1.0 / (self.rrf_k + rank + 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.errors import IndexDamagedError
 from assistant.models import Chunk
 from assistant.text import STOPWORDS, fold, stem
 
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
     chunk_id TEXT NOT NULL, start INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (chunk_id, start)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_deletes (id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 # per chunk id: (start of the sentence in the chunk text, its vector)
 SentenceVectors = Mapping[str, Sequence[tuple[int, Sequence[float]]]]
@@ -52,14 +54,20 @@ class LexicalIndex:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=_BUSY_MS / 1000)
-        self._db.execute("PRAGMA journal_mode=WAL")  # readers (ask, serve) never wait for a running ingest
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")  # readers (ask, serve) never wait for a running ingest
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._migrate()
+            self._db.execute("SELECT count(*) FROM files").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise damaged(path, exc) from None
         self._df_cache: dict[str, int] = {}
         self._df_version: tuple[int, int] = (-1, -1)
         self._df_total = 0
-        self._migrate()
 
     def _migrate(self) -> None:
         """Indexes written before the id → rowid map existed get one (once)."""
@@ -72,6 +80,46 @@ class LexicalIndex:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+    def check(self) -> None:
+        """Read every page of the database (PRAGMA quick_check); a damaged file is an IndexDamagedError."""
+        try:
+            result = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.path, exc) from None
+        if result != "ok":
+            raise damaged(self.path, result)
+
+    def known(self, ids: Sequence[str]) -> set[str]:
+        """The given chunk ids that the index holds (a vector store may still have chunks removed here)."""
+        ids = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        for i in range(0, len(ids), _DELETE_BATCH):
+            part = ids[i : i + _DELETE_BATCH]
+            marks = ",".join("?" * len(part))
+            found.update(r[0] for r in self._db.execute(f"SELECT id FROM passage_rows WHERE id IN ({marks})", part))
+        return found
+
+    # --- write-ahead intents and the change counter ------------------------------------------
+    def intend_delete(self, ids: Sequence[str]) -> None:
+        """Record vectors to delete from the store, in the transaction that stops referencing them (no commit)."""
+        self._db.executemany("INSERT OR IGNORE INTO pending_deletes (id) VALUES (?)", [(i,) for i in ids])
+
+    def pending_deletes(self) -> list[str]:
+        """Vectors an earlier remove or ingest meant to delete from the store (a crash may have stopped it)."""
+        return [r[0] for r in self._db.execute("SELECT id FROM pending_deletes")]
+
+    def clear_pending(self, ids: Sequence[str]) -> None:
+        """Forget delete intents: done, or the chunk is indexed again (no commit)."""
+        self._db.executemany("DELETE FROM pending_deletes WHERE id = ?", [(i,) for i in ids])
+
+    def generation(self) -> int:
+        """A counter that every committed change of content raises (readers in other processes watch it)."""
+        return int(self.meta("generation") or 0)
+
+    def bump_generation(self) -> None:
+        """Raise the change counter (no commit: it goes with the change it marks)."""
+        self.set_meta("generation", str(self.generation() + 1))
 
     def add(self, chunks: Sequence[Chunk], sentences: SentenceVectors | None = None) -> None:
         """Index chunk texts (and their sentences' vectors); an id already present is replaced, never duplicated."""
@@ -236,9 +284,18 @@ class LexicalIndex:
 
     def clear(self) -> None:
         """Drop every chunk, sentence vector, manifest entry and record (no commit)."""
-        for table in ("passages", "passage_rows", "sentence_vectors", "files", "meta"):
+        for table in ("passages", "passage_rows", "sentence_vectors", "files", "meta", "pending_deletes"):
             self._db.execute(f"DELETE FROM {table}")
 
     def commit(self) -> None:
         """Make pending changes durable."""
         self._db.commit()
+
+    def rollback(self) -> None:
+        """Drop changes not yet committed (after a failed write)."""
+        self._db.rollback()
+
+
+def damaged(path: Path, reason: object) -> IndexDamagedError:
+    """The message for an index file that cannot be read."""
+    return IndexDamagedError(f"The index file {path} is damaged and cannot be read ({reason}).")

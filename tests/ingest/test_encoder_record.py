@@ -127,4 +127,5 @@ def test_cli_rebuild_replaces_an_index_built_by_another_encoder(
     assert "other-model, int8" in err and "--rebuild" in err and "Traceback" not in err, err
     assert cli.main(["--index-dir", str(index), "ingest", "--quiet", "--rebuild", str(SEED_FILE)]) == 0
     assert "1 indexed" in capsys.readouterr().out
+    lexical = LexicalIndex(index / "lexical.sqlite")  # the rebuild replaced the file the old handle had open
     assert json.loads(lexical.meta(ENCODER_KEY) or "{}")["embedder"] == "fake"

@@ -7,6 +7,7 @@ import pytest
 from assistant.errors import IngestError
 from assistant.ingest.loaders import load
 from tests.conftest import SEED_FILE
+from tests.hostile import tiny_pdf
 
 MB = 2**20
 
@@ -34,31 +35,9 @@ def test_html_visible_text_and_title(tmp_path: Path) -> None:
     assert "alert" not in doc.text and "p{}" not in doc.text
 
 
-def _tiny_pdf(text: str) -> bytes:
-    """A one-page PDF with a text line (hand-built, standard font)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def test_pdf_text_and_pages(tmp_path: Path) -> None:
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(_tiny_pdf("The reactor was commissioned in 1987."))
+    pdf.write_bytes(tiny_pdf("The reactor was commissioned in 1987."))
     doc = load(pdf, "report.pdf", MB)
     assert "commissioned in 1987" in doc.text
     assert doc.pages == [(1, 0)] and doc.page_at(5) == 1

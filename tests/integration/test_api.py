@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -288,7 +291,8 @@ def test_oversize_body_is_413(extractive: Assistant) -> None:
             yield body[:1500].encode()
             yield body[1500:].encode()
 
-        streamed = httpx.post(f"{url}/v1/chat/completions", content=chunked())
+        json_type = {"Content-Type": "application/json"}
+        streamed = httpx.post(f"{url}/v1/chat/completions", content=chunked(), headers=json_type)
         assert streamed.status_code == 413
         small = httpx.post(f"{url}/v1/chat/completions", content=b"{}", headers={"Content-Type": "application/json"})
         assert small.status_code == 400  # under the limit, it reaches validation
@@ -337,3 +341,90 @@ def test_cli_serve(real_index: Path) -> None:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}/v1" in output
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_undecodable_and_deeply_nested_bodies_are_400(base_url: str) -> None:
+    url = f"{base_url}/v1/chat/completions"
+    body = b'{"model":"assistant-extractive","messages":[{"role":"user","content":"\\ud800 hi"}]}'
+    surrogate = httpx.post(url, content=body, headers=JSON)
+    assert surrogate.status_code == 400 and surrogate.json()["error"]["code"] == "invalid_request"
+    assert "cannot be decoded" in surrogate.json()["error"]["message"]
+    for deep in (b"[" * 100_000, b'{"a":' * 100_000):
+        nested = httpx.post(url, content=deep, headers=JSON)
+        assert nested.status_code == 400 and "deeper than 32 levels" in nested.json()["error"]["message"]
+
+
+def test_cross_site_requests_are_refused_without_a_token(base_url: str) -> None:
+    url = f"{base_url}/v1/chat/completions"
+    body = json.dumps({"model": "assistant-extractive", "messages": [{"role": "user", "content": RUSSIAN}]})
+    plain = httpx.post(url, content=body, headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415 and plain.json()["error"]["code"] == "unsupported_media_type"
+    rebound = httpx.post(url, content=body, headers={"Content-Type": "text/plain", "Host": "evil.example:8000"})
+    assert rebound.status_code == 403 and rebound.json()["error"]["code"] == "host_not_allowed"
+    origin = httpx.post(url, content=body, headers={**JSON, "Origin": "http://evil.example"})
+    assert origin.status_code == 403 and origin.json()["error"]["code"] == "origin_not_allowed"
+    assert httpx.get(f"{base_url}/v1/models", headers={"Host": f"localhost:{base_url.rsplit(':', 1)[1]}"}).is_success
+
+
+def test_padded_and_non_ascii_tokens_over_http(extractive: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    umlauts = "pässwörd-ü"
+    accepted = {
+        "  s3cret  ": [b"Bearer s3cret", b"Bearer   s3cret"],  # HTTP itself drops trailing whitespace
+        umlauts: [f"Bearer {umlauts}".encode(), f"Bearer {umlauts}".encode("latin-1")],  # httpx, http.client
+    }
+    for token, headers in accepted.items():
+        monkeypatch.setenv(TOKEN_ENV, token)
+        with serve_app(create_app(extractive)) as url:
+            for header in headers:
+                assert httpx.get(f"{url}/v1/models", headers={"Authorization": header}).status_code == 200, header
+            wrong = httpx.get(f"{url}/v1/models", headers={"Authorization": "Bearer pässwörd".encode()})
+            assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+
+
+def _until(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
+    """Poll condition; fail after a generous hang guard."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_client_that_leaves_the_queue_frees_its_place(extractive: Assistant) -> None:
+    gate, asked = threading.Event(), []
+
+    class Slow:
+        """The real assistant, whose answers wait for the gate."""
+
+        settings = extractive.settings
+        documents = extractive.documents
+
+        def ask(self, question: str, history: list[dict[str, str]], generator: str) -> Any:
+            asked.append(question)
+            gate.wait(60)
+            return extractive.ask(question, history, generator)
+
+    chat = {"model": "assistant-extractive", "messages": [{"role": "user", "content": RUSSIAN}]}
+    app = create_app(Slow(), ApiSettings(token_env=TOKEN_ENV, max_queue=1))
+    with serve_app(app) as url, ThreadPoolExecutor(1) as pool:
+        waiting = lambda: httpx.get(f"{url}/health", timeout=10).json()["queue"]["waiting"]  # noqa: E731
+        try:
+            first = pool.submit(httpx.post, f"{url}/v1/chat/completions", json=chat, timeout=120)
+            _until(lambda: bool(asked), "the first answer to start")
+            body = json.dumps({**chat, "messages": [{"role": "user", "content": "Who leaves?"}]}).encode()
+            port = int(url.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as leaver:
+                leaver.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                _until(lambda: waiting() == 1, "the second request to wait")
+                full = httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=10)
+                assert full.status_code == 503 and full.json()["error"]["code"] == "queue_full"
+                assert int(full.headers["retry-after"]) >= 1
+            _until(lambda: waiting() == 0, "the leaver's place to be freed")  # while the first answer still runs
+            assert httpx.get(f"{url}/v1/models", timeout=10).status_code == 200
+        finally:
+            gate.set()
+        assert first.result().status_code == 200
+    assert asked == [RUSSIAN]  # the leaver's question was never answered

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import re
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +14,9 @@ from assistant.errors import AssistantError
 from assistant.interfaces.chat import assets
 from assistant.interfaces.chat import render as r
 from assistant.interfaces.chat.auth import launch_gated
+from assistant.interfaces.chat.uploads import UPLOAD_TYPES, index_files
+from assistant.interfaces.chat.uploads import safe_name as safe_name  # re-exported: the names this module had
+from assistant.interfaces.chat.uploads import save_uploads as save_uploads
 from assistant.models import Answer
 from assistant.registry import GENERATORS
 from assistant.service import Assistant
@@ -24,7 +24,6 @@ from assistant.service import Assistant
 log = logging.getLogger(__name__)
 render = r.render_turn  # an answer as HTML (the name the previous UI module exported)
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
 SERIAL = "assistant"  # one queue for answering, indexing and removing: the indexes are shared
 GENERIC_ERROR = "Something went wrong while answering; the error was logged. Please try again."
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
@@ -59,39 +58,6 @@ class ChatState:
 
 
 # --- uploads and documents ----------------------------------------------------------------------
-def safe_name(name: str) -> str | None:
-    """A sanitised file name (no path parts, NUL bytes or leading dots) of an allowed type, else None."""
-    name = name.replace("\x00", "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^\w.\- ]+", "_", name).strip().lstrip(".").strip()
-    suffix = Path(name).suffix.lower()
-    if not name or suffix not in UPLOAD_TYPES or not Path(name).stem.strip(" ._"):
-        return None
-    return Path(name).stem[:100] + suffix
-
-
-def save_uploads(paths: Sequence[str], folder: Path, max_mb: float) -> tuple[list[Path], list[str]]:
-    """Copy uploaded files into the uploads folder under sanitised names; return saved files and problems."""
-    saved: list[Path] = []
-    problems: list[str] = []
-    for raw in paths:
-        original = Path(raw).name
-        name = safe_name(original)
-        if name is None:
-            problems.append(f"{original}: not indexed; only {', '.join(UPLOAD_TYPES)} files are accepted")
-            continue
-        if os.path.getsize(raw) > max_mb * 2**20:
-            problems.append(f"{original}: not indexed; larger than the {max_mb:g} MB upload limit")
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        dest = folder / name
-        if dest.resolve().parent != folder.resolve():
-            problems.append(f"{original}: not indexed; unsafe file name")
-            continue
-        shutil.copyfile(raw, dest)
-        saved.append(dest)
-    return saved, problems
-
-
 def document_rows(assistant: Assistant) -> list[dict[str, Any]]:
     """Title, date and source of every indexed document (no text)."""
     rows = []
@@ -116,27 +82,6 @@ def remove_document(assistant: Assistant, source: str) -> str:
     if path.is_file() and path.resolve().parent == uploads:
         path.unlink()
     return f"Removed {path.name}. Add it again to restore it."
-
-
-def index_files(assistant: Assistant, files: Sequence[str] | None) -> Iterator[tuple[str, list[str], list[str]]]:
-    """Save and index uploads one by one; yield (current step, indexed names, problems)."""
-    saved, problems = save_uploads(files or [], assistant.settings.uploads_dir, assistant.settings.ui.max_upload_mb)
-    done: list[str] = []
-    for i, path in enumerate(saved, start=1):
-        yield f"Indexing {i} of {len(saved)}: {path.name}…", done, problems
-        try:
-            report = assistant.ingest([path], progress=False)
-        except AssistantError as exc:
-            problems.append(f"{path.name}: {exc.user_message()}")
-            continue
-        except Exception:  # noqa: BLE001 - one bad file must not stop the others
-            log.exception("indexing %s failed", path)
-            problems.append(f"{path.name}: could not be indexed (the error was logged)")
-            continue
-        problems.extend(report.errors)
-        if report.indexed or report.unchanged:
-            done.append(path.name + (" (unchanged)" if report.unchanged else ""))
-    yield "", done, problems
 
 
 def document_request(assistant: Assistant, request: Any) -> tuple[dict[str, Any] | None, int, int]:

@@ -3,13 +3,17 @@
 Gradio checks the login on most of its routes but not all (heartbeat, cancel, reset, stream, startup-events,
 app_id, FastAPI's /openapi.json), and its login page embeds the app's API description. With a login configured,
 LoginGate sits in front of all of them: a request without a logged-in session gets only static assets, the login
-flow, and the login page with an empty API description; anything else is refused with 401.
+flow, and the login page with an empty API description; anything else is refused with 401. Login attempts are
+throttled per client address (throttle.py). A login needs both variables; only one of them set refuses to start.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.middleware import Middleware
@@ -17,10 +21,16 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.errors import ConfigError
+from assistant.interfaces.chat.throttle import LOGIN_ROUTES, LoginThrottle, throttled_login
+
 if TYPE_CHECKING:
     import gradio as gr
 
     from assistant.service import Assistant
+    from assistant.settings import UISettings
+
+log = logging.getLogger(__name__)
 
 AUTH_MESSAGE = "Sign in to ask your documents."
 # Open without a session: the login flow, the login page's "who am I" probes (they answer "nobody") and assets.
@@ -37,11 +47,28 @@ _NO_API_INFO = b'window.gradio_api_info = {"named_endpoints":{},"unnamed_endpoin
 _LOGIN_CONFIG = b'"auth_required":true'
 
 
-def auth_from_env(assistant: Assistant) -> tuple[str, str] | None:
-    """(user, password) when both configured environment variables are set, else None (no login)."""
-    user = os.environ.get(assistant.settings.ui.user_env, "")
-    password = os.environ.get(assistant.settings.ui.password_env, "")
-    return (user, password) if user and password else None
+def auth_from_env(ui: UISettings, environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """(user, password) when both configured variables are set; None when neither is; ConfigError for one alone."""
+    environ = os.environ if environ is None else environ
+    user, password = environ.get(ui.user_env, ""), environ.get(ui.password_env, "")
+    if bool(user) != bool(password):
+        present, missing = (ui.user_env, ui.password_env) if user else (ui.password_env, ui.user_env)
+        raise ConfigError(
+            f"The chat login needs both {ui.user_env} and {ui.password_env}; only {present} is set.",
+            f"Set {missing} as well, or unset {present} to run without a login.",
+        )
+    return (user, password) if user else None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def route_path(scope: Scope) -> str:
@@ -110,15 +137,18 @@ async def login_page(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
 
 
 class LoginGate:
-    """ASGI middleware on Gradio's app: without a logged-in session, only the login flow and assets answer."""
+    """ASGI middleware on Gradio's app: without a logged-in session, only the (throttled) login flow and assets."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        """Wrap the next ASGI app (Gradio's routes)."""
+    def __init__(self, app: ASGIApp, throttle: LoginThrottle | None = None) -> None:
+        """Wrap the next ASGI app (Gradio's routes); failed logins are counted by throttle."""
         self.app = app
+        self.throttle = throttle or LoginThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass a request through, serve the bare login page, or refuse it."""
-        if scope["type"] not in ("http", "websocket") or is_open(scope) or session_user(scope) is not None:
+        """Pass a request through, throttle a login, serve the bare login page, or refuse it."""
+        if scope["type"] == "http" and scope["method"] == "POST" and route_path(scope) in LOGIN_ROUTES:
+            await throttled_login(self.app, self.throttle, scope, receive, send)
+        elif scope["type"] not in ("http", "websocket") or is_open(scope) or session_user(scope) is not None:
             await self.app(scope, receive, send)
         elif scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and route_path(scope) in LOGIN_PAGES:
             await login_page(self.app, scope, receive, send)
@@ -128,17 +158,25 @@ class LoginGate:
 
 def launch_gated(blocks: gr.Blocks, assistant: Assistant, block: bool, **options: Any) -> gr.Blocks:
     """Launch blocks on the configured host and port; with a login configured, behind LoginGate."""
-    auth = auth_from_env(assistant)
+    settings = assistant.settings
+    auth = auth_from_env(settings.ui)
+    if auth is None and not is_loopback(settings.ui_host):
+        log.warning(
+            "serving the chat UI on %s without a login: anyone who can reach it can read, add and remove "
+            "your documents (set %s and %s to require one)",
+            settings.ui_host, settings.ui.user_env, settings.ui.password_env,
+        )
+    gate = Middleware(LoginGate, throttle=LoginThrottle.from_settings(settings.ui))
     blocks.launch(
-        server_name=assistant.settings.ui_host,
-        server_port=assistant.settings.ui_port,
+        server_name=settings.ui_host,
+        server_port=settings.ui_port,
         prevent_thread_lock=not block,
         show_error=False,
         quiet=not block,
         auth=auth,
         auth_message=AUTH_MESSAGE,
-        max_file_size=f"{assistant.settings.ui.max_upload_mb:g}mb",
-        app_kwargs={"middleware": [Middleware(LoginGate)]} if auth else None,
+        max_file_size=f"{settings.ui.max_upload_mb:g}mb",
+        app_kwargs={"middleware": [gate]} if auth else None,
         **options,
     )
     return blocks
