@@ -43,6 +43,10 @@ class Store(Protocol):
         """Stored vectors by chunk id (ids not stored are absent)."""
         ...
 
+    def refresh(self) -> None:
+        """Reopen, to see what another process wrote."""
+        ...
+
 
 class Retriever(Protocol):
     """Finds passages for a question."""

@@ -33,7 +33,7 @@ from assistant.protocols import Generator
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retrieval.condense import condense
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.lexical import LexicalIndex
+from assistant.retrieval.lexical import LexicalIndex, is_damage
 from assistant.settings import Settings, load_settings
 from assistant.text import plain_question, recase, strip_idioms
 
@@ -70,7 +70,14 @@ class Assistant:
 
     @classmethod
     def for_rebuild(cls, settings: Settings) -> Assistant:
-        """Delete the index files first (they may be damaged), then open empty ones; ingest(rebuild=True) next."""
+        """The index for ingest(rebuild=True): emptied in place when readable (readers see it), deleted if damaged."""
+        try:
+            assistant = cls(settings)
+            assistant.lexical.check()
+            assistant.store.ids()
+            return assistant
+        except IndexDamagedError as exc:
+            log.warning("rebuild: %s; deleting the index files", exc)
         with ingest_lock(settings.index_dir, settings.ingest_lock_wait_s):
             embedded = settings.store == "chroma" and not settings.chroma_url
             deleted = wipe_index(settings.index_dir, embedded_store=embedded)
@@ -83,13 +90,14 @@ class Assistant:
         return Ingestor(self.settings, self.embedder, self.store, self.lexical, on_commit=self._saw_own_change)
 
     def _saw_own_change(self) -> None:
-        """This process changed the index through its own store: that store is current."""
-        self._generation = self.lexical.generation()
+        """This process changed the index through its own store: current, unless another process wrote too."""
+        if self.lexical.generation() == self._generation + 1:
+            self._generation += 1
+        else:
+            self._follow_writers()
 
     def check_index(self) -> Repair | None:
-        """Start-up check: read the index files, finish interrupted removals, delete orphans (None: busy ingest)."""
-        self.lexical.check()
-        self.store.count()
+        """Start-up check: finish interrupted removals, delete orphans, log what was repaired (None: busy ingest)."""
         try:
             with ingest_lock(self.settings.index_dir, 0.0):
                 repair = reconcile(self.store, self.lexical)
@@ -172,9 +180,7 @@ class Assistant:
             yield base
             return
         number_of = {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
-        if pair := disagreement(cased, evidence.sentences, evidence.kind):  # both sides shown, none chosen
-            verdict = Verdict(text=disagreement_text(pair, number_of), cited=list(pair))
-            verdict.notes.append("The retrieved documents disagree; both are cited.")
+        if verdict := _disagreeing(cased, evidence, number_of):  # both sides shown, none chosen
             yield self._finish(base, verdict, hits, evidence, "", {**timings, "total": _ms(start)})
             return
         top_n = self.settings.retrieval.evidence_sentences
@@ -209,7 +215,7 @@ class Assistant:
         try:
             hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError):  # locked or busy: not damage
+            if not is_damage(exc):  # locked or busy
                 raise
             raise IndexDamagedError(f"The index file {self.lexical.path} cannot be read ({exc}).") from None
         texts = [hit.chunk.text for hit in hits]
@@ -226,9 +232,7 @@ class Assistant:
         """When another process changed the index since the store was opened, reopen the store to see it."""
         generation = self.lexical.generation()
         if generation != self._generation:
-            refresh = getattr(self.store, "refresh", None)
-            if callable(refresh):
-                refresh()
+            self.store.refresh()
             self._generation = generation
 
     def _check_encoder(self) -> None:
@@ -283,6 +287,15 @@ class Assistant:
         base.answer, base.abstained, base.citations = text, False, citations
         base.notes, base.draft, base.timings_ms = verdict.notes, draft, timings
         return base
+
+
+def _disagreeing(question: str, evidence: Evidence, number_of: dict[str, int]) -> Verdict | None:
+    """The answer citing both sides when two documents give different specifics for the question."""
+    pair = disagreement(question, evidence.sentences, evidence.kind)
+    if pair is None:
+        return None
+    notes = ["The retrieved documents disagree; both are cited."]
+    return Verdict(disagreement_text(pair, number_of), list(pair), notes)
 
 
 def _ms(start: float) -> float:

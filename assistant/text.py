@@ -355,16 +355,17 @@ def recase(question: str, texts: Sequence[str]) -> str:
 # Terminal escape sequences (CSI, OSC/DCS strings, two-byte escapes) a pasted or scripted question may carry.
 _ESCAPES = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # a string only when ended
     r"|\x1b[ -/]*[0-~]"
 )
-# Control characters (C0, DEL, C1), bidi overrides and isolates, zero-width space, marks and BOM.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Control characters (C0, DEL, C1) read as spaces; bidi overrides and isolates, zero-width marks and BOM dropped.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # how Python keeps bytes of argv that are not UTF-8
 
 
 def plain_question(raw: str) -> str:
-    """A command-line question as plain text: no terminal escapes or control characters; not UTF-8 is an error."""
+    """A question as plain text: no terminal escapes, control or invisible characters; not UTF-8 is an error."""
     if bad := _SURROGATE.search(raw):
         char = bad.group()
         what = f"byte 0x{ord(char) - 0xDC00:02x}" if "\udc80" <= char <= "\udcff" else f"U+{ord(char):04X}"
@@ -372,4 +373,4 @@ def plain_question(raw: str) -> str:
             f"The question is not valid UTF-8 text ({what} at character {bad.start() + 1}).",
             "Check the encoding of your terminal or script (e.g. LANG=C.UTF-8) and type it again.",
         )
-    return " ".join(_CONTROLS.sub(" ", _ESCAPES.sub("", raw)).split())
+    return " ".join(_CONTROLS.sub(" ", _INVISIBLE.sub("", _ESCAPES.sub("", raw))).split())

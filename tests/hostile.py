@@ -146,3 +146,23 @@ def tiny_pdf(text: str) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     return pdf_from_objects(objects)
+
+
+def form_pdf(pages: int, mb: float) -> bytes:
+    """Pages whose own content only draws one form object (a stream of about mb MB); each page's resources differ."""
+    import zlib as _zlib
+
+    form = _zlib.compress(text_stream(["Drawn from a form object."], mb), 9)
+    kids = b" ".join(b"%d 0 R" % (6 + i) for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+        b"/Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(form), form),
+        b"<< /Length 10 >>\nstream\nq /Fx Do Q\nendstream",
+    ]
+    for i in range(pages):
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R /Resources << "
+                       b"/XObject << /Fx 4 0 R >> /Font << /F1 3 0 R >> /Page%d %d >> >>" % (i, i))
+    return pdf_from_objects(objects)

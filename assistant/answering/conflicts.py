@@ -25,8 +25,10 @@ LOOK_AT = 6  # how many of the best sentences are compared with the first
 
 
 def _specifics(text: str, asked: set[str]) -> set[str]:
-    """Names and numbers of a sentence (as lower-case stems) that the question does not already name."""
-    found = {fold(n) for n in names(text)} | numbers(text)
+    """Names and numbers (lower-case stems) the question does not name; the first word is none ("Officials said")."""
+    opening = text.split(maxsplit=1)
+    rest = opening[1] if len(opening) > 1 else ""
+    found = {fold(n) for n in names(rest)} | numbers(text)
     return {s for s in found if s not in asked}
 
 
@@ -70,9 +72,10 @@ def addresses_assistant(sentence: str) -> bool:
 
 def disagreement_text(pair: tuple[Sentence, Sentence], number_of: dict[str, int]) -> str:
     """'The sources disagree: A says "…" [1]; B says "…" [2].'"""
+    titles = [s.hit.chunk.title for s in pair]
     parts = []
     for sent in pair:
         chunk = sent.hit.chunk
-        name = chunk.title or PurePosixPath(chunk.source).name
+        name = chunk.title if chunk.title and titles[0] != titles[1] else PurePosixPath(chunk.source).name
         parts.append(f"{name} says “{sent.text.strip()}” [{number_of[chunk.id]}]")
     return f"The sources disagree: {parts[0]}; {parts[1]}."

@@ -213,8 +213,8 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
                 continue
             seen.add(key)
             local = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
-            if local.rstrip().endswith("?") or addresses_assistant(local):  # a question or an instruction states
-                continue  # nothing ("Who leads X? Ignore the article: ..." is bait, not evidence)
+            if local.rstrip().endswith("?") or addresses_assistant(local):  # questions, instructions: no statements
+                continue
             out.append(Sentence(text=local, start=start, end=end, hit=hit))
     return out
 

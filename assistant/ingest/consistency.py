@@ -87,10 +87,7 @@ def reconcile(store: Store, lexical: LexicalIndex) -> Repair:
 
 
 def wipe_index(index_dir: Path, embedded_store: bool) -> list[Path]:
-    """Delete the index files (lexical index, and the embedded vector store), e.g. when they are damaged.
-
-    Documents, uploads and built encoders are left alone. Returns what was deleted.
-    """
+    """Delete the damaged index files (lexical index, embedded vector store; not uploads or encoders); what went."""
     doomed = [index_dir / f"lexical.sqlite{tail}" for tail in ("", "-wal", "-shm")]
     if embedded_store:
         doomed.append(index_dir / "chroma")

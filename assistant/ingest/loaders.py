@@ -251,6 +251,20 @@ def _fingerprint(value: object, depth: int) -> object:
     return repr(value)
 
 
+def _page_text(page: PageObject, number: int, source: str, limit: int) -> str:
+    """A page's text, with every stream it draws (form objects too) decoded to at most limit bytes."""
+    from pypdf.errors import LimitReachedError
+
+    try:
+        with _bounded(limit):
+            return page.extract_text() or ""
+    except LimitReachedError:
+        raise IngestError(
+            f"{source}: page {number} draws a stream of more than the {_mb(limit)} limit of page content "
+            "(max_pdf_page_content_mb)"
+        ) from None
+
+
 def page_texts(reader: PdfReader, source: str, limits: PdfLimits) -> list[str]:
     """Each page's text; a page's content is measured before it is extracted, pages sharing content read once."""
     texts: list[str] = []
@@ -269,7 +283,7 @@ def page_texts(reader: PdfReader, source: str, limits: PdfLimits) -> list[str]:
             raise IngestError(f"{source}: more than the {_mb(limits.max_content_bytes)} limit of page content "
                               f"in one PDF, reached at page {number} (max_pdf_content_mb)")
         budget -= size
-        texts.append(page.extract_text() or "")
+        texts.append(_page_text(page, number, source, limits.max_page_content_bytes))
         if key is not None:
             seen[key] = texts[-1]
     return texts

@@ -64,10 +64,7 @@ class IngestReport:
 
 
 def source_name(path: Path) -> str:
-    """How a file is named in the index: its absolute path with symlinks resolved, whatever the working folder.
-
-    A symlink loop does not raise (os.path.realpath stops at the loop); reading the file reports it later.
-    """
+    """A file's name in the index: its absolute path, symlinks resolved (a loop does not raise; reading reports it)."""
     return os.path.realpath(os.path.abspath(path))
 
 
@@ -143,6 +140,8 @@ def _out_of_space(exc: BaseException, folder: Path) -> bool:
     if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
         return True
     probe = folder / ".space-probe"
+    if not hasattr(os, "posix_fallocate"):
+        return False
     try:  # can the folder still take a store-sized write?
         with open(probe, "wb") as handle:
             os.posix_fallocate(handle.fileno(), 0, SPACE_PROBE_BYTES)
@@ -205,7 +204,7 @@ class Ingestor:
         """The sync itself, under the lock."""
         start = time.perf_counter()
         report = IngestReport()
-        files = discover(paths, report)
+        files = list({source_name(p): p for p in discover(paths, report)}.values())  # a symlink or an overlap: once
         self._drop_legacy_names({source_name(p) for p in files})
         report.files = len(files) + len(report.skipped)
         bar = Progress(len(files), progress)
@@ -224,7 +223,7 @@ class Ingestor:
         """Entries named by an older version relative to the working folder are re-indexed under their real path."""
         for source in self.lexical.sources():
             if not os.path.isabs(source) and source_name(Path(source)) in canonical:
-                self.remove(source)
+                self._remove(source)
 
     def _changed(self, files: list[Path], report: IngestReport, bar: Progress) -> list[tuple[Path, str]]:
         """Files whose content hash differs from the manifest (unchanged ones cost a hash, no parsing)."""
@@ -318,11 +317,7 @@ class Ingestor:
         return ready
 
     def _write(self, ready: list[tuple[Prepared, list[list[float]]]], sentences: SentenceVectors) -> None:
-        """Crash-safe replace: new vectors first, then one SQLite transaction, then drop unused vectors.
-
-        The transaction also records which vectors it stops using (a write-ahead intent), so a crash before
-        they are deleted is finished by the next start (consistency.finish_pending).
-        """
+        """Crash-safe replace: new vectors, then one transaction (with delete intents), then unused vectors go."""
         if not ready:
             return
         old = {c for p, _ in ready for c in self.lexical.file_chunks(p.doc.source)}
@@ -348,7 +343,8 @@ class Ingestor:
         if self.on_commit is not None:
             self.on_commit()
         if unused:
-            self.store.delete(unused)
+            live = self.lexical.known(unused)  # indexed again meanwhile: its vector stays
+            self.store.delete([i for i in unused if i not in live])
             self.lexical.clear_pending(unused)
             self.lexical.commit()
 
@@ -365,23 +361,25 @@ class Ingestor:
         return old
 
     def remove(self, source: str) -> bool:
-        """Remove a file from the index (manifest and delete intent in one commit, then its vectors)."""
+        """Remove a file from the index, under the ingest lock; True if it was indexed."""
+        with ingest_lock(self.settings.index_dir, self.settings.ingest_lock_wait_s):
+            return self._remove(source)
+
+    def _remove(self, source: str) -> bool:
+        """Remove a file (manifest and delete intent in one commit, then its vectors); the lock is held."""
         if self.lexical.file_hash(source) is None:
             return False
         self._commit(sorted(self._forget(source)))
         return True
 
     def _drop_missing(self, paths: list[Path], seen: set[str], report: IngestReport) -> None:
-        """Files indexed under a given path (a folder, or the file itself) but no longer on disk are removed.
-
-        A given path that does not exist removes what was indexed from it; when nothing was, it is an error.
-        """
+        """Files indexed under a given path (folder or file) but gone from disk are removed; unknown and gone: error."""
         for root in paths:
             name = source_name(root)
             inside = [s for s in self.lexical.sources() if s == name or s.startswith(name.rstrip("/") + "/")]
             gone = [s for s in inside if s not in seen and not Path(s).exists()]
             for source in gone:
-                self.remove(source)
+                self._remove(source)
                 report.removed += 1
             if root in report.missing and not inside:
                 report.errors.append(f"{root}: no such file or folder")

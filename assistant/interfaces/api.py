@@ -44,7 +44,8 @@ from assistant.interfaces.api_format import (
     split_conversation,
     stream_events,
 )
-from assistant.interfaces.api_guard import LOOPBACK, WILDCARD, Guard, read_token
+from assistant.interfaces.api_guard import WILDCARD, Guard, read_token
+from assistant.interfaces.netnames import is_loopback
 from assistant.models import Answer
 from assistant.registry import GENERATORS
 from assistant.settings import ApiSettings, Settings
@@ -251,7 +252,7 @@ def serve(settings: Settings) -> None:
         log.setLevel(logging.INFO)
     token = read_token(settings.api.token_env)
     auth = "on" if token else f"off (set {settings.api.token_env} to enable)"
-    if token is None and host.strip("[]").lower() not in LOOPBACK:
+    if token is None and not is_loopback(host):
         log.warning(
             "serving on %s without a bearer token: anyone who can reach it can query your documents "
             "(their Host header must be %s, a loopback name or one of api.allowed_hosts; set %s to require a token)",

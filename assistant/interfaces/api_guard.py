@@ -25,6 +25,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.interfaces.api_format import ApiError
+from assistant.interfaces.netnames import is_loopback
 from assistant.settings import ApiSettings
 
 log = logging.getLogger("assistant.interfaces.api")  # one logger for the whole API
@@ -97,7 +98,7 @@ class HostPolicy:
 
     def _host_allowed(self, name: str) -> bool:
         """A known name, or any address literal when bound to every interface."""
-        return name in self.names or (self.any_address and _is_address(name))
+        return name in self.names or is_loopback(name) or (self.any_address and _is_address(name))
 
     def _origin_allowed(self, origin: str) -> bool:
         """Only the known names: a request from another site's page is refused."""
@@ -105,7 +106,7 @@ class HostPolicy:
             hostname = urlsplit(origin).hostname
         except ValueError:
             return False
-        return hostname is not None and _name(hostname) in self.names
+        return hostname is not None and (_name(hostname) in self.names or is_loopback(hostname))
 
     def _message(self, what: str) -> str:
         """Why the request is refused and what to change."""

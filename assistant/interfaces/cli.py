@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
 
 
-# Terminal escape sequences: CSI (colours, cursor moves; 7- and 8-bit), OSC/DCS/PM/APC strings, two-byte escapes.
 def _parser() -> argparse.ArgumentParser:
     """Arguments of every command."""
     parser = argparse.ArgumentParser(prog="assistant", description="Ask questions about your documents.")

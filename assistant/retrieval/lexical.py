@@ -64,6 +64,8 @@ class LexicalIndex:
             self._db.execute("SELECT count(*) FROM files").fetchone()
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            if not is_damage(exc):  # locked, read-only, cannot open: not a damaged file
+                raise
             raise damaged(path, exc) from None
         self._df_cache: dict[str, int] = {}
         self._df_version: tuple[int, int] = (-1, -1)
@@ -284,8 +286,10 @@ class LexicalIndex:
 
     def clear(self) -> None:
         """Drop every chunk, sentence vector, manifest entry and record (no commit)."""
+        generation = self.generation()
         for table in ("passages", "passage_rows", "sentence_vectors", "files", "meta", "pending_deletes"):
             self._db.execute(f"DELETE FROM {table}")
+        self.set_meta("generation", str(generation + 1))  # readers must see the emptying as a change
 
     def commit(self) -> None:
         """Make pending changes durable."""
@@ -294,6 +298,13 @@ class LexicalIndex:
     def rollback(self) -> None:
         """Drop changes not yet committed (after a failed write)."""
         self._db.rollback()
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A file that is not (or no longer) a readable database, as opposed to a busy, locked or read-only one."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return True
+    return any(word in str(exc) for word in ("malformed", "not a database", "corrupt", "disk I/O error"))
 
 
 def damaged(path: Path, reason: object) -> IndexDamagedError:

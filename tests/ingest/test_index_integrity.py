@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import IndexDamagedError, StorageFullError
+from assistant.errors import IndexDamagedError, IngestError, StorageFullError
 from assistant.ingest import pipeline
+from assistant.ingest.consistency import ingest_lock
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.conftest import ROOT
@@ -27,6 +28,16 @@ import tests.conftest  # registers the fake embedder
 from assistant.service import Assistant
 from assistant.settings import Settings
 Assistant(Settings(index_dir=Path(sys.argv[1]), embedder="fake")).ingest([Path(sys.argv[2])], progress=False)
+"""
+
+REBUILD_CHILD = """
+import sys
+from pathlib import Path
+import tests.conftest
+from assistant.service import Assistant
+from assistant.settings import Settings
+settings = Settings(index_dir=Path(sys.argv[1]), embedder="fake")
+Assistant.for_rebuild(settings).ingest([Path(sys.argv[2])], progress=False, rebuild=True)
 """
 
 
@@ -89,6 +100,38 @@ def test_same_folder_from_two_working_folders_is_indexed_once(
     link.symlink_to(docs)
     assert assistant.ingest([link], progress=False).indexed == 0
     assert len(assistant.documents()) == 2 and assistant.store.count() == assistant.lexical.count()
+
+
+def test_a_file_reached_twice_in_one_ingest_is_indexed_once(fake_settings: Settings, tmp_path: Path) -> None:
+    docs = _docs(tmp_path / "docs")
+    (docs / "latest.md").symlink_to(docs / "valve.md")
+    assistant = Assistant(fake_settings)
+    report = assistant.ingest([docs, docs / "pump.md"], progress=False)
+    assert report.indexed == 2 and not report.errors
+    assert len(assistant.documents()) == 2 and assistant.store.ids() == assistant.lexical.ids()
+
+
+def test_remove_waits_for_a_running_ingest(fake_settings: Settings, tmp_path: Path) -> None:
+    settings = fake_settings.model_copy(update={"ingest_lock_wait_s": 0.5})
+    assistant = Assistant(settings)
+    assistant.ingest([_docs(tmp_path / "docs")], progress=False)
+    with ingest_lock(settings.index_dir, 1), pytest.raises(IngestError, match="Another ingest"):
+        assistant.ingestor().remove(assistant.documents()[0])
+    assert len(assistant.documents()) == 2
+
+
+def test_a_rebuild_is_seen_by_a_running_reader(fake_settings: Settings, tmp_path: Path) -> None:
+    reader = Assistant(fake_settings)
+    reader.ingest([_docs(tmp_path / "docs", ("valve.md",))], progress=False)
+    assert "valve.md" in _sources_found(reader, "quorvane valve opens forty degrees")
+    other = _docs(tmp_path / "other", ("pump.md",))
+    subprocess.run(
+        [sys.executable, "-c", REBUILD_CHILD, str(fake_settings.index_dir), str(other)], cwd=ROOT, check=True,
+        timeout=300,
+    )
+    assert reader.documents() == [str((other / "pump.md").resolve())]
+    assert _sources_found(reader, "quorvane valve opens forty degrees") <= {"pump.md"}
+    assert "pump.md" in _sources_found(reader, "trelliment pump runs ninety minutes restart")
 
 
 def test_names_from_an_older_version_are_replaced(
@@ -201,7 +244,7 @@ def test_a_running_reader_sees_what_another_process_ingested(fake_settings: Sett
     docs = _docs(tmp_path / "docs", ("valve.md",))
     reader = Assistant(fake_settings)
     reader.ingest([docs], progress=False)
-    assert reader.ask("When does the quorvane valve open?", generator="extractive")
+    assert "valve.md" in _sources_found(reader, "quorvane valve opens forty degrees")
     _docs(docs, ("pump.md",))
     subprocess.run([sys.executable, "-c", INGEST_CHILD, str(fake_settings.index_dir), str(docs)], cwd=ROOT,
                    check=True, timeout=300)

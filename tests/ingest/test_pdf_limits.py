@@ -10,7 +10,7 @@ from assistant.errors import IngestError
 from assistant.ingest.loaders import load, load_pdf
 from assistant.service import Assistant
 from assistant.settings import Settings
-from tests.hostile import hang_guard, pages_pdf, shared_stream_pdf
+from tests.hostile import form_pdf, hang_guard, pages_pdf, shared_stream_pdf
 
 MB = 2**20
 THREE = ["First page about valves.", "Second page about pumps.", "Third page about gauges."]
@@ -64,6 +64,13 @@ def test_shared_huge_content_stream_is_refused_before_extraction(tmp_path: Path)
         load(path, "shared.pdf", 50 * MB)  # the default limits: 5 MB of content per page
     message = str(err.value)
     assert "shared.pdf" in message and "page 1" in message and "5 MB" in message
+
+
+def test_a_huge_form_object_drawn_by_every_page_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "forms.pdf", form_pdf(20, 8))  # each page's own content is 10 bytes
+    with hang_guard(20), pytest.raises(IngestError) as err:  # unbounded: about a second per page
+        load(path, "forms.pdf", 50 * MB)  # pypdf stops decoding the form at the limit: nothing is extracted
+    assert str(err.value).startswith("forms.pdf: ")
 
 
 def test_page_content_limit_can_be_set_low(tmp_path: Path) -> None:
@@ -142,5 +149,5 @@ def test_pypdf_limit_errors_are_reported_by_name(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(PageObject, "extract_text", refuse)
     path = _write(tmp_path, "limits.pdf", pages_pdf(THREE))
-    with pytest.raises(IngestError, match=r"limits\.pdf: unreadable PDF \(LimitReachedError\)"):
+    with pytest.raises(IngestError, match=r"limits\.pdf: page 1 draws a stream of more than"):
         load(path, "limits.pdf", MB)

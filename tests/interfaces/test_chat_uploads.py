@@ -38,16 +38,16 @@ def test_same_name_twice_in_one_batch_keeps_both(tmp_path: Path) -> None:
     assert [p.read_text() for p in saved] == [FIRST, SECOND]
 
 
-def test_a_stored_name_with_other_content_is_not_overwritten(tmp_path: Path) -> None:
-    uploads = tmp_path / "uploads"
-    uploads.mkdir()
-    (uploads / "report.md").write_text(FIRST)
-    saved, _ = save_uploads([_upload(tmp_path, "a", "report.md", SECOND)], uploads, max_mb=1)
-    assert [p.name for p in saved] == ["report (2).md"]
-    assert (uploads / "report.md").read_text() == FIRST and saved[0].read_text() == SECOND
+def test_a_later_upload_of_a_name_replaces_the_earlier_version(fake_settings: Settings, tmp_path: Path) -> None:
+    assistant = Assistant(fake_settings)
+    _finish(assistant, [_upload(tmp_path, "a", "report.md", FIRST)])
+    done, problems, _ = _finish(assistant, [_upload(tmp_path, "b", "report.md", SECOND)])
+    assert problems == [] and "replaced the earlier upload" in done[0]
+    assert [Path(s).name for s in assistant.documents()] == ["report.md"]
+    assert assistant.lexical.search("gearbox forward ratios", 1) and not assistant.lexical.search("widget spool", 1)
 
 
-def test_stored_name_reuses_same_bytes_and_skips_taken_names(tmp_path: Path) -> None:
+def test_stored_name_reuses_same_bytes_and_skips_names_this_batch_took(tmp_path: Path) -> None:
     from assistant.interfaces.chat.uploads import stored_name
 
     folder = tmp_path / "uploads"
@@ -56,9 +56,9 @@ def test_stored_name_reuses_same_bytes_and_skips_taken_names(tmp_path: Path) -> 
     other = Path(_upload(tmp_path, "b", "notes.txt", "other"))
     assert stored_name("notes.txt", folder, same) == ("notes.txt", True)  # free
     (folder / "notes.txt").write_text("same")
-    (folder / "notes (2).txt").write_text("something else")
     assert stored_name("notes.txt", folder, same) == ("notes.txt", False)  # the same bytes are already there
-    assert stored_name("notes.txt", folder, other) == ("notes (3).txt", True)
+    assert stored_name("notes.txt", folder, other) == ("notes.txt", True)  # a new version of an earlier upload
+    assert stored_name("notes.txt", folder, other, {folder / "notes.txt"}) == ("notes (2).txt", True)
 
 
 def _finish(assistant: Assistant, files: list[str]) -> tuple[list[str], list[str], str]:

@@ -75,7 +75,11 @@ def examples(rows: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
 
 def remove_document(assistant: Assistant, source: str) -> str:
     """Drop a document from the index (and its uploaded copy); a status line."""
-    if not source or not assistant.ingestor().remove(source):
+    try:
+        removed = bool(source) and assistant.ingestor().remove(source)
+    except AssistantError as exc:  # another ingest holds the index for longer than the lock wait
+        return f"{Path(source).name} was not removed: {exc.user_message()}"
+    if not removed:
         return f"{Path(source).name or 'That document'} was not indexed."
     path = Path(source)
     uploads = assistant.settings.uploads_dir.resolve()

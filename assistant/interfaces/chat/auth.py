@@ -9,7 +9,6 @@ throttled per client address (throttle.py). A login needs both variables; only o
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import ConfigError
 from assistant.interfaces.chat.throttle import LOGIN_ROUTES, LoginThrottle, throttled_login
+from assistant.interfaces.netnames import is_loopback
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -58,17 +58,6 @@ def auth_from_env(ui: UISettings, environ: Mapping[str, str] | None = None) -> t
             f"Set {missing} as well, or unset {present} to run without a login.",
         )
     return (user, password) if user else None
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a bind address only accepts connections from this machine."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def route_path(scope: Scope) -> str:

@@ -1,4 +1,5 @@
-"""Uploads: safe and distinct stored names in the uploads folder; indexing one by one with a truthful status."""
+"""Uploads: safe stored names (distinct within a batch; a later upload of a name is its new version); indexing one
+by one with a truthful status."""
 
 from __future__ import annotations
 
@@ -31,13 +32,14 @@ class Stored:
     path: Path
     name: str  # the sanitised name it was uploaded under
     new: bool  # False: the very same bytes were already stored under path
+    replaced: bool = False  # an earlier upload under this name held other content: this is its new version
 
     @property
     def label(self) -> str:
         """How the status names it."""
-        if self.path.name == self.name:
-            return self.name
-        return f"{self.path.name} (renamed: a different {self.name} is already stored)"
+        if self.path.name != self.name:
+            return f"{self.path.name} (renamed: another {self.name} is in this upload)"
+        return f"{self.name} (replaced the earlier upload of that name)" if self.replaced else self.name
 
 
 def safe_name(name: str) -> str | None:
@@ -50,16 +52,20 @@ def safe_name(name: str) -> str | None:
     return Path(name).stem[:100] + suffix
 
 
-def stored_name(name: str, folder: Path, data: Path) -> tuple[str, bool] | None:
-    """The first of name, 'stem (2).ext', ... free (True) or holding data's bytes (False) in folder; None: all taken."""
+def stored_name(name: str, folder: Path, data: Path, batch: set[Path] | None = None) -> tuple[str, bool] | None:
+    """Where an upload goes: name, or 'stem (2).ext', ... when this batch already stored one under it.
+
+    (candidate, True) writes it there (new, or a new version replacing an earlier upload); (candidate, False):
+    those very bytes are stored there already. None: every candidate is taken by this batch.
+    """
     stem, suffix = Path(name).stem, Path(name).suffix
     for n in range(1, MAX_SAME_NAME + 1):
         candidate = name if n == 1 else f"{stem} ({n}){suffix}"
         dest = folder / candidate
-        if not dest.exists() and not dest.is_symlink():
-            return candidate, True
-        if dest.is_file() and not dest.is_symlink() and filecmp.cmp(data, dest, shallow=False):
-            return candidate, False
+        if dest in (batch or set()) or dest.is_symlink() or dest.is_dir():
+            continue
+        same = dest.is_file() and filecmp.cmp(data, dest, shallow=False)
+        return candidate, not same
     return None
 
 
@@ -77,7 +83,7 @@ def store_uploads(paths: Sequence[str], folder: Path, max_mb: float) -> tuple[li
             problems.append(f"{original}: not indexed; larger than the {max_mb:g} MB upload limit")
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        place = stored_name(name, folder, Path(raw))
+        place = stored_name(name, folder, Path(raw), {item.path for item in stored})
         if place is None:
             problems.append(f"{original}: not indexed; too many stored files are named {name}")
             continue
@@ -85,12 +91,13 @@ def store_uploads(paths: Sequence[str], folder: Path, max_mb: float) -> tuple[li
         if dest.resolve().parent != folder.resolve():
             problems.append(f"{original}: not indexed; unsafe file name")
             continue
-        if any(item.path == dest for item in stored):
+        if any(item.path.is_file() and filecmp.cmp(raw, item.path, shallow=False) for item in stored):
             problems.append(f"{original}: uploaded twice in this batch with the same content; indexed once")
             continue
+        replaced = place[1] and dest.is_file()
         if place[1]:
             shutil.copyfile(raw, dest)
-        stored.append(Stored(dest, name, new=place[1]))
+        stored.append(Stored(dest, name, new=place[1], replaced=replaced))
     return stored, problems
 
 
