@@ -33,7 +33,7 @@ from assistant.protocols import Generator
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retrieval.condense import condense
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.lexical import LexicalIndex, is_damage
+from assistant.retrieval.lexical import LexicalIndex, damaged, is_damage
 from assistant.settings import Settings, load_settings
 from assistant.text import plain_question, recase, strip_idioms
 
@@ -217,7 +217,7 @@ class Assistant:
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):  # locked or busy
                 raise
-            raise IndexDamagedError(f"The index file {self.lexical.path} cannot be read ({exc}).") from None
+            raise damaged(self.lexical.path, exc) from None
         texts = [hit.chunk.text for hit in hits]
         cased = recase(respell(fix_question_words(standalone), texts), texts)  # "did berg" names Berg
         stored = self.lexical.sentence_vectors([hit.chunk.id for hit in hits])

@@ -24,12 +24,12 @@ SAME_CLAIM = 0.5  # cosine between the two sentences: they state the same kind o
 LOOK_AT = 6  # how many of the best sentences are compared with the first
 
 
-def _specifics(text: str, asked: set[str]) -> set[str]:
-    """Names and numbers (lower-case stems) the question does not name; the first word is none ("Officials said")."""
+def _specifics(text: str, asked: set[str]) -> tuple[set[str], set[str]]:
+    """Names and numbers the question lacks: all, and those past the first word (capital by position: "Officials")."""
     opening = text.split(maxsplit=1)
-    rest = opening[1] if len(opening) > 1 else ""
-    found = {fold(n) for n in names(rest)} | numbers(text)
-    return {s for s in found if s not in asked}
+    later = {fold(n) for n in names(opening[1] if len(opening) > 1 else "")} | numbers(text)
+    every = {fold(n) for n in names(text)} | numbers(text)
+    return every - asked, later - asked
 
 
 def _covered(terms: set[str], text: str) -> set[str]:
@@ -44,17 +44,17 @@ def disagreement(question: str, sentences: Sequence[Sentence], kind: str) -> tup
     terms = {stem(t) for t in content_terms(question)}
     asked = terms | {fold(n) for n in names(question)} | numbers(question)
     first = sentences[0]
-    mine = _specifics(first.text, asked)
+    mine, own = _specifics(first.text, asked)
     covered = _covered(terms, first.text)
-    if not mine or not covered:
+    if not own or not covered:
         return None
     for other in sentences[1:LOOK_AT]:
         if other.score < NEAR_SCORE * first.score:
             break
         if other.hit.chunk.source == first.hit.chunk.source or not covered <= _covered(terms, other.text):
             continue
-        theirs = _specifics(other.text, asked)
-        if theirs and not theirs & mine and cosine(first.vector, other.vector) >= SAME_CLAIM:
+        theirs, their_own = _specifics(other.text, asked)  # different specifics, none shared (a first word too)
+        if their_own and not theirs & mine and cosine(first.vector, other.vector) >= SAME_CLAIM:
             return first, other
     return None
 

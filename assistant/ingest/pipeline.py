@@ -139,9 +139,9 @@ def _out_of_space(exc: BaseException, folder: Path) -> bool:
         return True
     if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
         return True
-    probe = folder / ".space-probe"
     if not hasattr(os, "posix_fallocate"):
         return False
+    probe = folder / ".space-probe"
     try:  # can the folder still take a store-sized write?
         with open(probe, "wb") as handle:
             os.posix_fallocate(handle.fileno(), 0, SPACE_PROBE_BYTES)
@@ -374,12 +374,14 @@ class Ingestor:
 
     def _drop_missing(self, paths: list[Path], seen: set[str], report: IngestReport) -> None:
         """Files indexed under a given path (folder or file) but gone from disk are removed; unknown and gone: error."""
+        sources = set(self.lexical.sources())
         for root in paths:
             name = source_name(root)
-            inside = [s for s in self.lexical.sources() if s == name or s.startswith(name.rstrip("/") + "/")]
+            inside = [s for s in sources if s == name or s.startswith(name.rstrip("/") + "/")]
             gone = [s for s in inside if s not in seen and not Path(s).exists()]
             for source in gone:
                 self._remove(source)
+                sources.discard(source)  # overlapping paths: removed and counted once
                 report.removed += 1
             if root in report.missing and not inside:
                 report.errors.append(f"{root}: no such file or folder")
