@@ -14,8 +14,9 @@ export GRADIO_ANALYTICS_ENABLED := False
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "Installing the $$(grep -c '==' requirements.lock) pinned packages into $(VENV) (a few minutes the first time)..."
 	# every package pinned; --no-deps keeps the resolver from pulling a CUDA torch or compiling llama-cpp-python
-	$(PY) -m pip install --quiet --progress-bar on $(FIND_LINKS) --no-deps -r requirements.lock
+	$(PY) -m pip install --progress-bar on $(FIND_LINKS) --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -28,7 +29,9 @@ index: install
 chat: index
 	$(VENV)/bin/assistant chat
 
+# the browser tests need Debian chromium: installed here when missing and apt-get is usable, else they skip
 test: install
+	@bash tests/setup_system.sh
 	$(PY) -m ruff check assistant tests bench
 	$(PY) -m pytest -q
 

@@ -37,6 +37,10 @@ class QuestionError(AssistantError):
     """The question cannot be asked as given (empty, too long)."""
 
 
+class UnknownSourceError(QuestionError):
+    """A document the question was limited to is not indexed."""
+
+
 class GeneratorError(AssistantError):
     """The language model failed; callers fall back to quoted evidence."""
 

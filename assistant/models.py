@@ -173,6 +173,7 @@ class Answer:
     draft: str = ""  # the generator's raw text before verification
     retrieved: list[Hit] = field(default_factory=list, repr=False)  # what retrieval returned, best first
     tokens: int | None = None  # completion tokens the generator reports producing (None: not reported)
+    prompt_tokens: int | None = None  # prompt tokens the generator reports reading (None: not reported)
     fallback: bool = False  # the generator failed, so quoted evidence is shown instead
 
     def to_dict(self) -> dict[str, Any]:
@@ -197,6 +198,7 @@ class GenerationInput:
     history: list[dict[str, str]] = field(default_factory=list)
     # set by the generator once it has finished: completion tokens it produced (None when it does not know)
     completion_tokens: int | None = None
+    prompt_tokens: int | None = None  # likewise, the prompt tokens it read
 
     def sources_block(self) -> str:
         """Numbered sources for a prompt."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from assistant.models import Chunk, GenerationInput, Hit
@@ -51,8 +51,8 @@ class Store(Protocol):
 class Retriever(Protocol):
     """Finds passages for a question."""
 
-    def retrieve(self, question: str, k: int) -> list[Hit]:
-        """Best passages first."""
+    def retrieve(self, question: str, k: int, only: Collection[str] | None = None) -> list[Hit]:
+        """Best passages first; with only, among those chunk ids."""
         ...
 
 

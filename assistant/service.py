@@ -7,18 +7,34 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
 from assistant.answering.conflicts import disagreement, disagreement_text
 from assistant.answering.date_answers import answer_dates, citations
-from assistant.answering.dates import DateAnswer
+from assistant.answering.dates import DateAnswer, publication_date
 from assistant.answering.evidence import Evidence, gather
 from assistant.answering.publisher import answer_publisher
 from assistant.answering.question import fix_question_words, respell
+from assistant.answering.summary import (
+    Overview,
+    key_sentences,
+    overview_request,
+    overview_text,
+    title_match,
+    which_document,
+)
 from assistant.answering.verify import Verdict, verify
-from assistant.errors import AssistantError, IndexDamagedError, IndexEmptyError, IngestError, QuestionError
+from assistant.errors import (
+    AssistantError,
+    ConfigError,
+    IndexDamagedError,
+    IndexEmptyError,
+    IngestError,
+    QuestionError,
+)
 from assistant.ingest.consistency import (
     Repair,
     check_encoder,
@@ -34,6 +50,7 @@ from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retrieval.condense import condense
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.lexical import LexicalIndex, damaged, is_damage
+from assistant.retrieval.scope import resolve_sources
 from assistant.settings import Settings, load_settings
 from assistant.text import plain_question, recase, strip_idioms
 
@@ -66,6 +83,8 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
         """Build from settings (file + env), with optional overrides such as generator='extractive'."""
+        if settings is not None and overrides:  # never drop what the caller asked for in silence
+            raise ConfigError(f"give settings or overrides ({', '.join(overrides)}), not both")
         return cls(settings or load_settings(**overrides))
 
     @classmethod
@@ -115,6 +134,10 @@ class Assistant:
         """Sources in the index."""
         return self.lexical.sources()
 
+    def catalog(self) -> list[tuple[str, str, str]]:
+        """Each indexed document's source name, title and date (cheap: no document text is read)."""
+        return self.lexical.catalog()
+
     def document(self, source: str) -> dict[str, Any] | None:
         """The extracted text and metadata of an indexed source."""
         return self.lexical.document(source)
@@ -141,55 +164,85 @@ class Assistant:
         return question
 
     def ask(
-        self, question: str, history: Sequence[dict[str, str]] | None = None, generator: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] | None = None,
+        generator: str | None = None,
+        sources: Sequence[str] | None = None,
     ) -> Answer:
-        """Answer a question; the result is verified against its citations."""
+        """Answer a question (from the given documents only, when named); verified against its citations."""
         answer = None
-        for event in self.ask_stream(question, history, generator):
+        for event in self.ask_stream(question, history, generator, sources=sources):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
     def ask_stream(
-        self, question: str, history: Sequence[dict[str, str]] | None = None, generator: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] | None = None,
+        generator: str | None = None,
+        sources: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Yield draft text pieces as the generator writes, then the verified Answer."""
         timings: dict[str, float] = {}
         start = time.perf_counter()
         question = self.clean_question(question)
         gen = self.generator(generator)
+        named = self._named(sources)
         standalone = condense(question, history, self.embedder)
-        hits, cased, evidence = self.evidence(standalone, timings)
-        base = Answer(
-            question=question,
-            answer="",
-            abstained=True,
-            backend=gen.name,
-            standalone_question=standalone,
-            retrieved=hits,
-        )
-        if dated := self._dated(cased, evidence) or self._published(cased, evidence):
-            base.answer, base.citations = citations(dated)
-            base.abstained, base.timings_ms = False, {**timings, "total": _ms(start)}
-            yield base
+        base = Answer(question=question, answer="", abstained=True, backend=gen.name, standalone_question=standalone)
+        if overview := overview_request(standalone):
+            yield self._overview(base, overview, named)
             return
-        if evidence.answerability < self.settings.verify.abstain_threshold:
-            base.answer = abstention(standalone)
-            base.timings_ms = {**timings, "total": _ms(start)}
-            yield base
+        scope = None if named is None else self.lexical.chunks_of(named)
+        hits, cased, evidence = self.evidence(standalone, timings, scope)
+        base.retrieved = hits
+        if settled := self._settled(base, cased, evidence, scope, timings, start):
+            yield settled
             return
-        number_of = {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
-        if verdict := _disagreeing(cased, evidence, number_of):  # both sides shown, none chosen
-            yield self._finish(base, verdict, hits, evidence, "", {**timings, "total": _ms(start)})
-            return
-        top_n = self.settings.retrieval.evidence_sentences
-        data = GenerationInput(
+        yield from self._generated(base, gen, GenerationInput(
             question=cased,
-            evidence=[(number_of[s.hit.chunk.id], s.text) for s in evidence.sentences[:top_n]],
+            evidence=[(self._numbers(hits)[s.hit.chunk.id], s.text)
+                      for s in evidence.sentences[: self.settings.retrieval.evidence_sentences]],
             kind=evidence.kind,
             history=list(history or []),
-        )
+        ), evidence, timings, start)
+
+    def _named(self, sources: Sequence[str] | None) -> list[str] | None:
+        """The indexed documents a question is limited to (None: all); an empty or unknown name is an error."""
+        if sources is None:
+            return None
+        if not [s for s in sources if s.strip()]:
+            raise QuestionError("sources must name at least one document (leave it out to search every document).")
+        return resolve_sources(sources, self.lexical.sources())
+
+    @staticmethod
+    def _numbers(hits: list[Hit]) -> dict[str, int]:
+        """Each retrieved chunk's citation number."""
+        return {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
+
+    def _settled(
+        self, base: Answer, cased: str, evidence: Evidence, scope: set[str] | None, timings: dict, start: float
+    ) -> Answer | None:
+        """The answer when no draft is needed: a computed date, an abstention, or two sources that disagree."""
+        if dated := self._dated(cased, evidence, scope) or self._published(cased, evidence, scope):
+            base.answer, base.citations = citations(dated)
+            base.abstained, base.timings_ms = False, {**timings, "total": _ms(start)}
+            return base
+        if evidence.answerability < self.settings.verify.abstain_threshold:
+            base.answer = abstention(base.standalone_question)
+            base.timings_ms = {**timings, "total": _ms(start)}
+            return base
+        if verdict := _disagreeing(cased, evidence, self._numbers(base.retrieved)):  # both sides shown, none chosen
+            return self._finish(base, verdict, base.retrieved, evidence, "", {**timings, "total": _ms(start)})
+        return None
+
+    def _generated(
+        self, base: Answer, gen: Generator, data: GenerationInput, evidence: Evidence, timings: dict, start: float
+    ) -> Iterator[str | Answer]:
+        """Stream the generator's draft, then the draft verified against the evidence."""
         t = time.perf_counter()
         draft, failure = "", ""
         try:
@@ -200,20 +253,23 @@ class Assistant:
             log.warning("generator %s failed: %s", gen.name, exc)
             draft, failure = "", f"{exc}; showing quoted evidence instead."  # a partial draft is not shown
         timings["generate"] = _ms(t)
-        base.tokens, base.fallback = data.completion_tokens, bool(failure)
+        base.tokens, base.prompt_tokens, base.fallback = data.completion_tokens, data.prompt_tokens, bool(failure)
         t = time.perf_counter()
+        number_of = self._numbers(base.retrieved)
         verdict = verify(draft, data, evidence, self.embedder, self.settings.verify, number_of)
         timings["verify"] = _ms(t)
         if failure:
             verdict.notes.insert(0, failure)
-        yield self._finish(base, verdict, hits, evidence, draft, {**timings, "total": _ms(start)})
+        yield self._finish(base, verdict, base.retrieved, evidence, draft, {**timings, "total": _ms(start)})
 
-    def evidence(self, standalone: str, timings: dict[str, float] | None = None) -> tuple[list[Hit], str, Evidence]:
+    def evidence(
+        self, standalone: str, timings: dict[str, float] | None = None, scope: set[str] | None = None
+    ) -> tuple[list[Hit], str, Evidence]:
         """Retrieve for a standalone question and score the sentences; also the question re-cased by the hits."""
         self._check_encoder()
         self._follow_writers()
         try:
-            hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings)
+            hits = self._retrieve(strip_idioms(standalone), {} if timings is None else timings, scope)
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):  # locked or busy
                 raise
@@ -242,24 +298,71 @@ class Assistant:
             check_encoder(self.lexical, self.store, identity, self.settings.index_dir)
             self._encoder_checked = True
 
-    def _dated(self, question: str, evidence: Evidence) -> DateAnswer | None:
+    def _dated(self, question: str, evidence: Evidence, scope: set[str] | None) -> DateAnswer | None:
         """Date arithmetic (what date, which weekday, how many days) when the documents date the events."""
-        top_k = self.settings.retrieval.top_k
-        return answer_dates(question, evidence.sentences, lambda text: self.retriever.retrieve(text, top_k))
+        return answer_dates(question, evidence.sentences, lambda text: self._search(text, scope))
 
-    def _published(self, question: str, evidence: Evidence) -> DateAnswer | None:
+    def _published(self, question: str, evidence: Evidence, scope: set[str] | None) -> DateAnswer | None:
         """The outlet that published a document, from its original web address."""
-        top_k = self.settings.retrieval.top_k
-        return answer_publisher(question, evidence.sentences, lambda text: self.retriever.retrieve(text, top_k))
+        return answer_publisher(question, evidence.sentences, lambda text: self._search(text, scope))
 
-    def _retrieve(self, question: str, timings: dict[str, float]) -> list[Hit]:
-        """Hybrid retrieval; an empty index is a user-facing error."""
+    def _search(self, text: str, scope: set[str] | None) -> list[Hit]:
+        """The retriever's top-k, within the scope when there is one."""
+        top_k = self.settings.retrieval.top_k
+        return self.retriever.retrieve(text, top_k) if scope is None else self.retriever.retrieve(text, top_k, scope)
+
+    def _retrieve(self, question: str, timings: dict[str, float], scope: set[str] | None = None) -> list[Hit]:
+        """Hybrid retrieval; an empty index is a user-facing error that names the folder it looked in."""
         t = time.perf_counter()
-        hits = self.retriever.retrieve(question, self.settings.retrieval.top_k)
+        hits = self._search(question, scope)
         timings["retrieve"] = _ms(t)
         if not hits and not self.lexical.sources():
-            raise IndexEmptyError("Nothing is indexed yet.")
+            raise self._nothing_indexed()
         return hits
+
+    def _nothing_indexed(self) -> IndexEmptyError:
+        """The empty-index error, naming the folder that was looked in."""
+        return IndexEmptyError(f"Nothing is indexed yet in {self.settings.index_dir.resolve()}.")
+
+    def _overview(self, base: Answer, overview: Overview, named: list[str] | None) -> Answer:
+        """A summary or the main points of one document (or of the named ones), from their key sentences."""
+        start = time.perf_counter()
+        self._check_encoder()
+        self._follow_writers()
+        if not self.lexical.sources():
+            raise self._nothing_indexed()
+        chosen = named if named is not None else self._overview_source(overview, base.standalone_question)
+        if not chosen:
+            base.answer = which_document(self.lexical.sources(), self._titles())
+        elif sentences := key_sentences(self.lexical.chunk_texts(self.lexical.chunks_of(chosen)), overview.count,
+                                        self.embedder):
+            base.answer, base.citations = citations(DateAnswer(overview_text(sentences, overview.points), sentences))
+            base.abstained, base.retrieved = False, [s.hit for s in sentences]
+        else:
+            base.answer = "The document has no sentences that could summarise it (only code, lists or headings)."
+        base.timings_ms = {"total": _ms(start)}
+        return base
+
+    def _overview_source(self, overview: Overview, question: str) -> list[str]:
+        """The document an overview question is about: the only one, or the best match of its subject words."""
+        known = self.lexical.sources()
+        if len(known) <= 1:
+            return known
+        if not overview.subject:
+            return []
+        if titled := title_match(overview.subject, self._titles()):
+            return [titled]
+        hits = self._search(" ".join(overview.subject), None)
+        return [hits[0].chunk.source] if hits else []
+
+    def sources_dated(self, since: date | None = None, until: date | None = None) -> list[str]:
+        """The documents whose own date falls in [since, until] (undated documents are left out)."""
+        days = {source: publication_date(day) for source, _, day in self.catalog()}
+        return [s for s, d in days.items() if d and (since is None or d >= since) and (until is None or d <= until)]
+
+    def _titles(self) -> dict[str, str]:
+        """Each indexed document's title (for naming documents in a message)."""
+        return {source: title or Path(source).name for source, title, _ in self.catalog()}
 
     def _finish(
         self, base: Answer, verdict: Verdict, hits: list[Hit], evidence: Evidence, draft: str, timings: dict[str, float]

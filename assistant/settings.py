@@ -1,21 +1,36 @@
-"""One Settings object: defaults < settings file (TOML) < environment (ASSISTANT_*) < explicit overrides."""
+"""One Settings object: defaults < settings file (TOML) < environment (ASSISTANT_*) < explicit overrides.
+
+A name that is no setting (in the file, the environment or the overrides) is refused with the closest valid one;
+relative paths in the settings file are relative to the file's folder.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
+from assistant.errors import ConfigError
+
 CONFIG_ENV = "ASSISTANT_CONFIG"
 DEFAULT_CONFIG = Path("assistant.toml")
+ENV_PREFIX, ENV_DELIMITER = "ASSISTANT_", "__"
+# settings holding a path: a relative one written in the settings file is relative to the file's folder
+PATH_SETTINGS = ("index_dir", "seeds_dir", "prompts_dir", "encoder_cache_dir", "local.gguf_path")
+# command-line flags whose setting has another name
+FLAG_SETTINGS = {"llm": "generator"}
 
 
 class LocalLLMSettings(BaseModel):
@@ -91,7 +106,7 @@ class Settings(BaseSettings):
     """All configuration, built once at the entry point and passed down."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_DELIMITER, extra="ignore"
     )
 
     index_dir: Path = Path("index")
@@ -148,7 +163,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Order the sources: overrides, env, TOML file, defaults."""
         path = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=path if path.exists() else None)
+        toml = CheckedTomlSource(settings_cls, toml_file=path if path.exists() else None)
         return (init_settings, env_settings, toml)
 
     def api_key(self) -> SecretStr | None:
@@ -157,8 +172,145 @@ class Settings(BaseSettings):
         return SecretStr(value) if value else None
 
 
+class CheckedTomlSource(TomlConfigSettingsSource):
+    """The settings file: invalid TOML and unknown names refused, relative paths anchored at the file's folder."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        """Read, check and anchor one settings file."""
+        try:
+            data = super()._read_file(file_path)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The settings file {file_path} is not valid TOML: {exc}") from exc
+        refuse_unknown(_dotted_keys(data), where=f" in {file_path}")
+        return _anchor_paths(data, Path(str(file_path)).parent)
+
+
+def _sections() -> dict[str, type[BaseModel]]:
+    """The settings that are sections of their own ([retrieval], [openai], ...) and their models."""
+    return {
+        name: field.annotation for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+
+
+def setting_names() -> list[str]:
+    """Every setting, dotted for the nested ones ('retrieval.top_k')."""
+    sections = _sections()
+    names = []
+    for name in Settings.model_fields:
+        names += [name, *(f"{name}.{sub}" for sub in sections[name].model_fields)] if name in sections else [name]
+    return names
+
+
+def closest_setting(name: str, names: list[str]) -> str | None:
+    """The setting a wrong name most likely meant: the flag's setting, a near spelling, the same name in
+    another section, a looser spelling."""
+    if name in FLAG_SETTINGS:
+        return FLAG_SETTINGS[name]
+    leaf = name.rpartition(".")[2]
+    near = difflib.get_close_matches(name, names, n=1, cutoff=0.85)
+    same_leaf = [n for n in names if n.rpartition(".")[2] == leaf]
+    pool = [n for n in names if ("." in n) == ("." in name)]  # a section's name is no guess for a name inside one
+    loose = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return (near or same_leaf or loose or [None])[0]
+
+
+def _unknown_message(name: str, shown: str, where: str, spell: Any = str) -> str:
+    """"unknown setting 'x' [where]; did you mean 'y'?" (spell turns a dotted name into how it is written)."""
+    guess = closest_setting(name, setting_names())
+    tail = f"; did you mean '{spell(guess)}'?" if guess else ""
+    return f"unknown setting '{shown}'{where}{tail}"
+
+
+def _valid_hint(names: list[str]) -> str:
+    """The valid names beside the first unknown one (its section's, or the top-level ones), when nothing fits."""
+    if all(closest_setting(name, setting_names()) for name in names):
+        return ""
+    head, _, tail = names[0].partition(".")
+    section = _sections().get(head) if tail else None
+    valid = [f"{head}.{sub}" for sub in section.model_fields] if section else list(Settings.model_fields)
+    return "Valid settings: " + ", ".join(valid)
+
+
+def refuse_unknown(keys: Iterable[str], where: str = "") -> None:
+    """A ConfigError naming each dotted key that is no setting, with the closest valid one."""
+    known = set(setting_names())
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        lines = [_unknown_message(key, key, where) for key in unknown]
+        raise ConfigError("\n".join(lines), _valid_hint(unknown))
+
+
+def _dotted_keys(data: Mapping[str, Any]) -> list[str]:
+    """The dotted names a settings mapping sets: a section's keys are named inside it."""
+    sections = _sections()
+    keys = []
+    for key, value in data.items():
+        if key in sections and isinstance(value, Mapping):
+            keys += [f"{key}.{sub}" for sub in value] or [key]
+        else:
+            keys.append(key)
+    return keys
+
+
+def _anchor_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative path settings of a settings file made relative to the file's folder."""
+    for name in PATH_SETTINGS:
+        head, _, tail = name.partition(".")
+        holder = data.get(head) if tail else data
+        key = tail or head
+        if isinstance(holder, dict) and isinstance(holder.get(key), str) and holder[key]:
+            path = Path(os.path.expanduser(holder[key]))
+            holder[key] = str(path if path.is_absolute() else folder / path)
+    return data
+
+
+def _env_form(name: str) -> str:
+    """The environment variable of a dotted setting ('retrieval.top_k' -> ASSISTANT_RETRIEVAL__TOP_K)."""
+    return ENV_PREFIX + name.replace(".", ENV_DELIMITER).upper()
+
+
+def _named_variables(settings: Settings) -> set[str]:
+    """Variables the settings name for secrets and logins (api.token_env, ui.user_env, ...), set and default."""
+    names = {CONFIG_ENV}
+    for head, model in _sections().items():
+        section = getattr(settings, head)
+        for field, info in model.model_fields.items():
+            if field.endswith("_env"):
+                names |= {str(getattr(section, field)).upper(), str(info.default).upper()}
+    return names
+
+
+def refuse_unknown_env(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """A ConfigError for each ASSISTANT_* variable that is no setting and no variable the settings name."""
+    environ = os.environ if environ is None else environ
+    known = {_env_form(name) for name in setting_names()} | _named_variables(settings)
+    unknown = [v for v in environ if v.upper().startswith(ENV_PREFIX) and v.upper() not in known]
+    if unknown:
+        dotted = {v: v[len(ENV_PREFIX):].lower().replace(ENV_DELIMITER, ".") for v in unknown}
+        lines = [_unknown_message(dotted[v], v, " in the environment", _env_form) for v in sorted(unknown)]
+        raise ConfigError("\n".join(lines), "Unset the variable or correct its name.")
+
+
+def _built(**values: Any) -> Settings:
+    """Settings(**values), a value of the wrong kind reported as a ConfigError naming the setting."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        got = repr(first.get("input"))[:80]
+        raise ConfigError(f"invalid setting '{where}': {first['msg']} (got {got})") from exc
+    except SettingsError as exc:  # e.g. a section set in the environment to text that is not JSON
+        raise ConfigError(f"invalid setting: {exc}") from exc
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings; nested overrides may be given as dotted keys ('local.gguf_path')."""
+    """Build settings (file < env < overrides); nested overrides may be given as dotted keys ('local.gguf_path').
+
+    An unknown name anywhere is a ConfigError that says which valid name was probably meant.
+    """
+    refuse_unknown(_dotted_keys({key: value for key, value in overrides.items() if value is not None}))
     nested: dict[str, Any] = {}
     for key, value in overrides.items():
         if value is None:
@@ -169,8 +321,10 @@ def load_settings(**overrides: Any) -> Settings:
         else:
             nested[head] = value
     if nested:
-        base = Settings()
+        base = _built()
         for head, value in list(nested.items()):
             if isinstance(value, dict):
-                nested[head] = getattr(base, head).model_copy(update=value)
-    return Settings(**nested)
+                nested[head] = {**getattr(base, head).model_dump(), **value}  # validated with the rest
+    settings = _built(**nested)
+    refuse_unknown_env(settings)
+    return settings

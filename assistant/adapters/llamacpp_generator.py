@@ -32,7 +32,8 @@ def packaged_gguf() -> str:
 class LlamaCppServer:
     """An in-process llama.cpp server: chat completions from Python, OpenAI HTTP on 127.0.0.1."""
 
-    def __init__(self, options: LocalLLMSettings) -> None:
+    def __init__(self, options: LocalLLMSettings, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Load the GGUF and listen on host:port (port 0: any free one)."""
         try:
             import xllamacpp
         except ImportError as exc:
@@ -45,6 +46,7 @@ class LlamaCppServer:
         params.model_alias = {Path(path).stem}
         params.n_ctx = options.n_ctx
         params.n_parallel = 1
+        params.hostnames, params.port = [host], port
         params.cpuparams.n_threads = options.n_threads
         params.cpuparams_batch.n_threads = options.n_threads
         params.verbosity = -1
@@ -65,13 +67,17 @@ class LlamaCppServer:
             raise GeneratorError(f"llama.cpp returned an error: {json.dumps(result)[:200]}")
         return result
 
-    def chat_stream(self, request: dict[str, Any]) -> Generator[str, None, int]:
-        """Stream the content pieces of a chat completion; return the completion tokens produced."""
-        pieces: queue.Queue[Any] = queue.Queue()
-        done = object()
+    def chat_stream(self, request: dict[str, Any], counts: dict[str, int] | None = None) -> Generator[str, None, int]:
+        """Stream the content pieces of a chat completion; return the completion tokens produced.
 
-        def on_chunk(chunk: Any) -> None:
+        counts, when given, receives the prompt tokens the server reports reading ("prompt").
+        """
+        pieces: queue.Queue[Any] = queue.Queue()
+        done, stop = object(), threading.Event()
+
+        def on_chunk(chunk: Any) -> bool:
             pieces.put(chunk)
+            return stop.is_set()  # True tells llama.cpp to stop generating (the reader has gone)
 
         def run() -> None:
             try:
@@ -82,17 +88,22 @@ class LlamaCppServer:
 
         threading.Thread(target=run, daemon=True).start()
         streamed, reported = 0, None
-        while (item := pieces.get()) is not done:
-            if isinstance(item, Exception):
-                raise GeneratorError(f"The local model failed ({item.__class__.__name__})") from item
-            if isinstance(item, dict) and "error" in item:
-                raise GeneratorError(f"The local model reported an error: {str(item['error'])[:200]}")
-            reported = _completion_tokens(item) or reported
-            for choice in item.get("choices", []) if isinstance(item, dict) else []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    streamed += 1
-                    yield text
+        try:
+            while (item := pieces.get()) is not done:
+                if isinstance(item, Exception):
+                    raise GeneratorError(f"The local model failed ({item.__class__.__name__})") from item
+                if isinstance(item, dict) and "error" in item:
+                    raise GeneratorError(f"The local model reported an error: {str(item['error'])[:200]}")
+                reported = _completion_tokens(item) or reported
+                if counts is not None and (prompt := _prompt_tokens(item)):
+                    counts["prompt"] = prompt
+                for choice in item.get("choices", []) if isinstance(item, dict) else []:
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        streamed += 1
+                        yield text
+        finally:
+            stop.set()  # closed early (Stop, a client that left): the model stops at its next token
         return reported or streamed
 
 
@@ -130,7 +141,9 @@ class LlamaCppGenerator:
             "seed": 0,
             "repeat_penalty": 1.2,
         }
-        data.completion_tokens = yield from server.chat_stream(request)
+        counts: dict[str, int] = {}
+        data.completion_tokens = yield from server.chat_stream(request, counts)
+        data.prompt_tokens = counts.get("prompt")
 
 
 def _completion_tokens(chunk: Any) -> int | None:
@@ -138,4 +151,12 @@ def _completion_tokens(chunk: Any) -> int | None:
     if not isinstance(chunk, dict):
         return None
     count = (chunk.get("usage") or {}).get("completion_tokens") or (chunk.get("timings") or {}).get("predicted_n")
+    return int(count) if isinstance(count, int | float) and count > 0 else None
+
+
+def _prompt_tokens(chunk: Any) -> int | None:
+    """Prompt tokens a stream chunk reports (OpenAI usage, or llama.cpp's timings), if any."""
+    if not isinstance(chunk, dict):
+        return None
+    count = (chunk.get("usage") or {}).get("prompt_tokens") or (chunk.get("timings") or {}).get("prompt_n")
     return int(count) if isinstance(count, int | float) and count > 0 else None

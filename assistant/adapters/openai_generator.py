@@ -62,6 +62,7 @@ class OpenAIGenerator:
                 if self.options.stream:
                     for chunk in client.stream(messages):
                         reported = _output_tokens(chunk) or reported
+                        data.prompt_tokens = _output_tokens(chunk, "input_tokens") or data.prompt_tokens
                         text = chunk.content if isinstance(chunk.content, str) else ""
                         if text:
                             produced += 1
@@ -70,6 +71,7 @@ class OpenAIGenerator:
                 else:
                     reply = client.invoke(messages)
                     data.completion_tokens = _output_tokens(reply)
+                    data.prompt_tokens = _output_tokens(reply, "input_tokens")
                     yield str(reply.content)
                 return
             except Exception as exc:  # noqa: BLE001 - classified below, re-raised as GeneratorError
@@ -127,10 +129,10 @@ class OpenAIGenerator:
         return text
 
 
-def _output_tokens(message: Any) -> int | None:
-    """Completion tokens from a message's usage metadata, when the server reported them."""
+def _output_tokens(message: Any, key: str = "output_tokens") -> int | None:
+    """Completion (or, with key="input_tokens", prompt) tokens from a message's usage metadata, when reported."""
     usage = getattr(message, "usage_metadata", None) or {}
-    count = usage.get("output_tokens")
+    count = usage.get(key)
     return count if isinstance(count, int) and count > 0 else None
 
 

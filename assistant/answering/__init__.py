@@ -2,7 +2,8 @@
 
 Owns what a question asks (`question`), the scoring of retrieved sentences (`evidence`, `sentence_checks`,
 `soft_match`, `entities`), yes/no polarity (`yesno`), date arithmetic (`dates`, `date_answers`), answers read
-from a document's address (`publisher`), the extractive generator (`extractive`) and the verifier that checks
-every answer sentence against the passage it cites (`verify`). May import the core and `assistant.retrieval`;
-never ingest, evaluation, interfaces or the service.
+from a document's address (`publisher`), summaries and main points from a document's key sentences (`summary`),
+the extractive generator (`extractive`) and the verifier that checks every answer sentence against the passage
+it cites (`verify`). May import the core and `assistant.retrieval`; never ingest, evaluation, interfaces or the
+service.
 """

@@ -22,9 +22,14 @@ from assistant.text import (
 
 
 def fragment(sentence: str) -> bool:
-    """A heading, caption or credit: no lower-case word, or title case ("Talks Set for Thursday in Vienna")."""
+    """A heading, caption or credit: no lower-case word, title case, or a few words with no end ("Cron job names")."""
     tokens = words(sentence)
-    return not any(w[:1].islower() for w in tokens) or heading(sentence, tokens)
+    if not any(w[:1].islower() for w in tokens) or heading(sentence, tokens):
+        return True
+    return len(tokens) <= 6 and not _ENDED.search(sentence) and not shows_code(sentence)
+
+
+_ENDED = re.compile(r"[.!?:;)\]\"'”’]\s*$")
 
 
 CREDIT_QUESTION = re.compile(

@@ -1,59 +1,55 @@
 """OpenAI-compatible HTTP API over the Assistant: GET /v1/models, POST /v1/chat/completions, GET /health.
 
 The wire format (errors, requests, completions, streamed chunks) lives in api_format.py; the front door
-(bearer token, Host/Origin checks without a token, JSON-only bodies, size limit, plain 500s) in api_guard.py.
+(bearer token, Host/Origin checks without a token, JSON-only bodies, size limit, plain 500s) in api_guard.py;
+the answer queue, true streaming and the per-request log in api_answer.py.
 
 When the language model fails mid-request the answer is still a 200: the quoted-evidence fallback, with a note
-in ``content``, ``fallback: true`` and ``notes`` next to ``citations``, and the header ``x-assistant-fallback:
-true``. A 503 means the assistant cannot answer at all (nothing indexed, or the generator cannot be built), or
-that the answer queue is full.
+in ``content``, ``fallback: true`` and ``notes`` next to ``citations``, and (not streamed) the header
+``x-assistant-fallback: true``. A 503 means the assistant cannot answer at all (nothing indexed, or the
+generator cannot be built), or that the answer queue is full. ``sources`` naming a document that is not indexed
+is a 400 (code ``unknown_source``).
 
 Refused with a 400 before anything runs: a body that is not UTF-8, JSON nesting deeper than
 ``api.max_json_depth``, text holding a lone UTF-16 surrogate. See api_guard.py for 401, 403, 413 and 415.
 
-Answers run one at a time (the CPU is the limit) on a worker thread of their own, never AnyIO's shared pool.
-At most ``api.max_queue`` chat requests wait behind the running one; the next gets a 503 ``queue_full`` with a
-``Retry-After`` estimated from recent answer times. A client that disconnects while waiting gives up its place
-at once and its answer never runs. /health and /v1/models never queue: /v1/models is computed on the event
-loop, /health runs its checks on its own two threads and also reports the queue (running, waiting).
+Every chat response past the front door carries ``X-Request-Id``, the completion's ``id`` and the id its log
+line names. /health and /v1/models never queue: /v1/models is computed on the event loop, /health runs its
+checks on its own two threads and also reports the queue (running, waiting).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from functools import partial
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Receive
 
 from assistant.components import check_generator
-from assistant.errors import AssistantError, IndexEmptyError, QuestionError
-from assistant.interfaces.api_format import (
-    ApiError,
-    answer_headers,
-    completion,
-    parse_chat_request,
-    split_conversation,
-    stream_events,
+from assistant.interfaces.api_answer import (
+    REQUEST_ID,
+    AnswerQueue,
+    AnswerResponse,
+    Event,
+    Job,
+    log_arrival,
+    log_request,
 )
+from assistant.interfaces.api_format import ApiError, new_id, parse_chat_request, split_conversation
 from assistant.interfaces.api_guard import WILDCARD, Guard, read_token
 from assistant.interfaces.netnames import is_loopback
-from assistant.models import Answer
 from assistant.registry import GENERATORS
 from assistant.settings import ApiSettings, Settings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("assistant.api")  # one logger for the whole API
 MODEL_PREFIX = "assistant-"
 HEALTH_THREADS = 2
-T = TypeVar("T")
 
 
 def generator_for(model: str) -> str:
@@ -68,92 +64,12 @@ def generator_for(model: str) -> str:
     return name
 
 
-def assistant_error(exc: AssistantError) -> ApiError:
-    """Map a user-facing assistant error to a status code."""
-    if isinstance(exc, QuestionError):
-        return ApiError(400, exc.user_message(), param="messages", code="invalid_question")
-    if isinstance(exc, IndexEmptyError):
-        return ApiError(503, exc.user_message(), "server_error", code="index_empty")
-    return ApiError(503, exc.user_message(), "server_error", code="backend_unavailable")
-
-
-# --- the answer queue --------------------------------------------------------------------------
-class AnswerQueue:
-    """One answer at a time on a worker thread of its own, behind a bounded line of waiters who may leave."""
-
-    def __init__(self, max_waiting: int) -> None:
-        """At most max_waiting requests wait while one runs."""
-        self.max_waiting = max_waiting
-        self.slot = anyio.Lock()  # fair: waiters get their turn in arrival order
-        self.thread = anyio.CapacityLimiter(1)  # answers never borrow AnyIO's default worker threads
-        self.waiting = 0
-        self.seconds = 1.0  # how long an answer takes, smoothed over recent answers (for Retry-After)
-
-    def status(self) -> dict[str, int]:
-        """Running and waiting answers, for /health."""
-        return {"running": int(self.slot.locked()), "waiting": self.waiting, "max_waiting": self.max_waiting}
-
-    async def run(self, work: Callable[[], T], receive: Receive) -> tuple[bool, T | None]:
-        """(True, work()) in its turn, or (False, None) when the client disconnected first; 503 when full."""
-        if self.slot.locked() and self.waiting >= self.max_waiting:
-            raise self._full()
-        done: list[T] = []
-        failed: list[Exception] = []
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_cancel_on_disconnect, receive, tasks.cancel_scope)
-            try:
-                done.append(await self._turn(work))
-            except Exception as exc:  # noqa: BLE001 - raised below, outside the task group (no ExceptionGroup)
-                failed.append(exc)
-            tasks.cancel_scope.cancel()
-        if failed:
-            raise failed[0]
-        return (True, done[0]) if done else (False, None)
-
-    async def _turn(self, work: Callable[[], T]) -> T:
-        """Wait for the slot (cancellable: leaving frees the place), then run work on the answer thread."""
-        try:
-            self.slot.acquire_nowait()
-        except anyio.WouldBlock:
-            self.waiting += 1
-            try:
-                await self.slot.acquire()
-            finally:
-                self.waiting -= 1
-        try:
-            started = time.monotonic()
-            result = await anyio.to_thread.run_sync(work, limiter=self.thread)
-            self.seconds = 0.7 * self.seconds + 0.3 * (time.monotonic() - started)
-            return result
-        finally:
-            self.slot.release()
-
-    def _full(self) -> ApiError:
-        """The 503 for a full queue, with a Retry-After estimate in seconds."""
-        retry = min(3600, max(1, math.ceil(self.seconds * (self.waiting + 1))))
-        message = f"The assistant is busy: {self.waiting} questions are waiting already. Retry in about {retry} s."
-        return ApiError(503, message, "server_error", code="queue_full", headers={"Retry-After": str(retry)})
-
-
-async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
-    """Cancel scope when the server reports that the client went away (the body is already read)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    scope.cancel()
-
-
-async def _events(events: Iterator[str]) -> AsyncIterator[str]:
-    """The server-sent events without a worker thread per chunk (they are already computed)."""
-    for event in events:
-        yield event
-
-
 # --- routes ------------------------------------------------------------------------------------
 class _Routes:
     """Route handlers bound to one Assistant and its answer queue."""
 
     def __init__(self, assistant: Any, api: ApiSettings) -> None:
-        """Bind to an Assistant (anything with settings, ask and documents)."""
+        """Bind to an Assistant (anything with settings, ask_stream and documents)."""
         self.assistant, self.api = assistant, api
         self.queue = AnswerQueue(api.max_queue)
         self.probes = anyio.CapacityLimiter(HEALTH_THREADS)
@@ -167,28 +83,34 @@ class _Routes:
         ]
         return {"object": "list", "data": data}
 
-    async def chat(self, request: Request) -> Response:
-        """POST /v1/chat/completions, streamed or not."""
-        chat = parse_chat_request(await request.body(), self.api.max_json_depth)
-        generator = generator_for(chat.model)
-        question, history = split_conversation(chat.messages)
-        answered, answer = await self.queue.run(partial(self._answer, question, history, generator), request.receive)
-        if not answered or answer is None:
-            log.info("the client left before its turn: its place in the queue is freed, nothing answered")
-            return Response(status_code=499)  # nobody is listening any more
-        headers = answer_headers(answer)
-        if chat.stream:
-            headers["Cache-Control"] = "no-cache"
-            events = _events(stream_events(answer, chat.model))
-            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-        return JSONResponse(completion(answer, chat.model), headers=headers)
+    async def documents(self) -> dict[str, Any]:
+        """GET /v1/documents: the indexed documents (the names a request's `sources` may use), never queued."""
+        listed = await anyio.to_thread.run_sync(self._documents, limiter=self.probes)
+        return {"object": "list", "data": listed}
 
-    def _answer(self, question: str, history: list[dict[str, str]], generator: str) -> Answer:
-        """One verified answer (on the answer thread)."""
+    def _documents(self) -> list[dict[str, Any]]:
+        """Each indexed document's source name, title and date."""
+        return [{"source": src, "title": title, "date": day} for src, title, day in self.assistant.catalog()]
+
+    async def chat(self, request: Request) -> Response:
+        """POST /v1/chat/completions, streamed or not: answered in its turn by an AnswerResponse."""
+        job = Job(id=new_id(), model="", generator="", question="", history=[])
         try:
-            return self.assistant.ask(question, history, generator)
-        except AssistantError as exc:
-            raise assistant_error(exc) from None
+            chat = parse_chat_request(await request.body(), self.api.max_json_depth)
+            job.model, job.generator = chat.model, generator_for(chat.model)
+            job.question, job.history = split_conversation(chat.messages)
+        except ApiError as exc:
+            job.status = exc.status
+            log_request(job, exc)
+            exc.headers = {**exc.headers, REQUEST_ID: job.id}
+            raise
+        job.sources, job.stream, job.include_usage = chat.sources, bool(chat.stream), chat.include_usage
+        log_arrival(job)
+        return AnswerResponse(job, self.queue, lambda: self._events(job))
+
+    def _events(self, job: Job) -> Iterator[Event]:
+        """The answer's events: draft pieces, then the verified Answer (iterated on the answer thread)."""
+        return self.assistant.ask_stream(job.question, job.history, job.generator, sources=job.sources)
 
     async def health(self) -> JSONResponse:
         """GET /health: 200 when documents are indexed and the default generator can answer; never queued."""
@@ -230,6 +152,7 @@ def create_app(assistant: Any, api: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="assistant", docs_url=None, redoc_url=None, openapi_url=None)
     routes = _Routes(assistant, api)
     app.add_api_route("/v1/models", routes.models, methods=["GET"])
+    app.add_api_route("/v1/documents", routes.documents, methods=["GET"])
     app.add_api_route("/v1/chat/completions", routes.chat, methods=["POST"])
     app.add_api_route("/health", routes.health, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _error)

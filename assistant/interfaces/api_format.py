@@ -1,19 +1,31 @@
 """The OpenAI wire format of the HTTP API: errors, chat requests, completions and their server-sent events.
 
-Streaming: verification can rewrite or drop sentences of the generator's draft, and OpenAI clients simply
-concatenate deltas (there is no way to take one back). So a request with ``stream: true`` is answered like a
-non-streamed one (generate, then verify) and only the verified text is streamed: a role chunk, several
-content chunks, then a final chunk with ``finish_reason: "stop"`` whose delta carries the extras, then
-``data: [DONE]``. A consequence is that errors still get their proper status code when streaming.
+Streaming (``stream: true``) is real: each piece of the generator's draft is sent as a ``chat.completion.chunk``
+as soon as it is written. The draft is provisional (verification can rewrite or drop its sentences, and OpenAI
+clients simply concatenate deltas), so draft chunks carry ``"draft": true`` in their delta, and one final chunk
+(``finish_reason: "stop"``) carries the verified answer in an extension object ``delta.answer``: exactly the
+``message`` a non-streamed request returns. A client that knows the extension replaces the draft with
+``answer.content``. For one that does not, the final chunk's ``delta.content`` completes what it concatenated:
+the Sources block (and note) when the draft was the verified answer word for word, else a line
+``-------------------- verified:`` and the whole verified content (as ``assistant ask`` prints it), or the whole
+content when no draft was written (abstentions, date answers). With ``stream_options: {"include_usage": true}``
+a last chunk with empty ``choices`` carries ``usage`` (the others then have ``"usage": null``, as OpenAI does).
+Then ``data: [DONE]``.
 
-Extras next to ``content`` (on the message, or on the final chunk's delta): ``citations`` (as ``ask --json``),
-``fallback`` (true when the language model failed and quoted evidence is shown instead) and ``notes`` (what
-went wrong or what the checker changed). Every error is the OpenAI shape
-``{"error": {"message", "type", "param", "code"}}``.
+``usage`` counts the tokens the generator reports: ``completion_tokens`` (the local and openai generators report
+them) and ``prompt_tokens`` (when a generator reports them); a count that is not reported is 0, as it is for the
+extractive generator and for answers made without a generator (abstentions, date answers, summaries).
+
+Extras next to ``content`` on the message: ``abstained``, ``citations`` (as ``ask --json``, plus ``quote``, the
+cited sentence, and ``quote_start``/``quote_end``, its offsets in the document text: ``document_text[start:end]
+== text`` and ``document_text[quote_start:quote_end] == quote``), ``fallback`` (true when the language model
+failed and quoted evidence is shown instead) and ``notes`` (what went wrong or what the checker changed). Every
+error is the OpenAI shape ``{"error": {"message", "type", "param", "code"}}``.
 
 Requests: the body must be UTF-8 JSON nesting arrays/objects at most ``max_depth`` levels (checked on the raw
 bytes before parsing, so deep input never reaches the recursive parser), and no string may hold a lone UTF-16
-surrogate (a ``\ud800`` escape is valid JSON but not text): each is a 400 saying so.
+surrogate (a ``\\ud800`` escape is valid JSON but not text): each is a 400 saying so. ``sources``, when given, is a
+non-empty list of document names (as indexed, or a file name that names one document) the answer is limited to.
 """
 
 from __future__ import annotations
@@ -23,22 +35,24 @@ import re
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from assistant.models import Answer, Citation
 
 SOURCES_HEADER = "Sources:"
 NOTE_HEADER = "Note:"
 FALLBACK_HEADER = "x-assistant-fallback"
+VERIFIED_HEADER = "-" * 20 + " verified:"
 QUOTE_CHARS = 200
-WORDS_PER_CHUNK = 6
 _DROPPED_ROLES = {"system", "developer", "tool", "function"}
 _TRAILER = re.compile(rf"\n\n(?:{SOURCES_HEADER}\n|{NOTE_HEADER} )")
+_VERIFIED = f"\n\n{VERIFIED_HEADER}\n\n"
 MAX_DEPTH = 32
+MAX_SOURCES, MAX_SOURCE_CHARS = 100, 1000  # a request's `sources`: names, and characters per name
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _AS_SQUARE = bytes.maketrans(b"{}", b"[]")  # which kind of bracket does not matter for depth (json checks pairing)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # cheap test before walking the data
@@ -89,12 +103,27 @@ class ChatMessage(_Lenient):
     content: str | list[ContentPart] | None = None
 
 
+class StreamOptions(_Lenient):
+    """stream_options: include_usage asks for a last chunk with the usage."""
+
+    include_usage: bool | None = False
+
+
 class ChatRequest(_Lenient):
-    """The fields of a chat completion request that the assistant uses."""
+    """The fields of a chat completion request that the assistant uses (sources is our extension)."""
 
     model: str
     messages: list[ChatMessage]
     stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    sources: list[Annotated[str, StringConstraints(max_length=MAX_SOURCE_CHARS)]] | None = Field(
+        default=None, max_length=MAX_SOURCES
+    )
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a streamed answer ends with a usage chunk."""
+        return bool(self.stream_options and self.stream_options.include_usage)
 
 
 def nesting_exceeds(body: bytes, limit: int) -> bool:
@@ -154,11 +183,15 @@ def parse_chat_request(body: bytes, max_depth: int = MAX_DEPTH) -> ChatRequest:
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
     try:
-        return ChatRequest.model_validate(data)
+        chat = ChatRequest.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first["loc"]) or None
         raise ApiError(400, f"Invalid request: {param}: {first['msg']}", param=param, code="invalid_value") from None
+    if chat.sources is not None and not [s for s in chat.sources if s.strip()]:
+        message = "sources must name at least one document (leave it out to search every document)."
+        raise ApiError(400, message, param="sources", code="invalid_value")
+    return chat
 
 
 def message_text(message: ChatMessage) -> str:
@@ -182,8 +215,8 @@ def split_conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[
         if message.role not in ("user", "assistant"):
             raise ApiError(400, f"Unknown message role '{message.role}'.", param="messages", code="invalid_value")
         text = message_text(message)
-        if message.role == "assistant":  # our own earlier answers come back with their sources and note
-            text = _TRAILER.split(text, maxsplit=1)[0]
+        if message.role == "assistant":  # our own earlier answers come back with a draft, sources and note
+            text = _TRAILER.split(text.rpartition(_VERIFIED)[2], maxsplit=1)[0]
         turns.append({"role": message.role, "content": text})
     last = max((i for i, t in enumerate(turns) if t["role"] == "user"), default=None)
     if last is None:
@@ -218,54 +251,103 @@ def render_content(answer: Answer) -> str:
     return content
 
 
-def extras(answer: Answer) -> dict[str, Any]:
-    """The fields sent next to content: citations, whether this is the quoted fallback, and the notes."""
+def citation_dict(citation: Citation) -> dict[str, Any]:
+    """A citation as `ask --json` gives it, plus the cited sentence and its offsets in the document text."""
+    start = citation.chunk.start if citation.quote_start is None else citation.quote_start
+    end = citation.chunk.end if citation.quote_end is None else citation.quote_end
+    return {**citation.to_dict(), "quote": citation.quote(), "quote_start": start, "quote_end": end}
+
+
+def message(answer: Answer) -> dict[str, Any]:
+    """The assistant message: the content with its Sources block, and the extras next to it."""
     return {
-        "citations": [c.to_dict() for c in answer.citations],
+        "role": "assistant",
+        "content": render_content(answer),
+        "abstained": answer.abstained,
+        "citations": [citation_dict(c) for c in answer.citations],
         "fallback": answer.fallback,
         "notes": list(answer.notes),
     }
 
 
-def completion(answer: Answer, model: str) -> dict[str, Any]:
-    """A chat.completion object whose message carries the extras (citations, fallback, notes)."""
-    message = {"role": "assistant", "content": render_content(answer), **extras(answer)}
+def usage(answer: Answer) -> dict[str, int]:
+    """Token counts as the generator reported them; 0 for a count it did not report."""
+    prompt, produced = answer.prompt_tokens or 0, answer.tokens or 0
+    return {"prompt_tokens": prompt, "completion_tokens": produced, "total_tokens": prompt + produced}
+
+
+def new_id() -> str:
+    """A completion id, also the request id of the logs and the X-Request-Id header."""
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion(answer: Answer, model: str, request_id: str) -> dict[str, Any]:
+    """A chat.completion object whose message carries the extras, with the usage."""
     return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "id": request_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "choices": [{"index": 0, "message": message(answer), "finish_reason": "stop", "logprobs": None}],
+        "usage": usage(answer),
     }
 
 
-def text_pieces(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
-    """Split text into pieces of a few words whose concatenation is exactly the text."""
-    tokens = re.findall(r"\s*\S+\s*|\s+", text)
-    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)]
+def stream_tail(answer: Answer, streamed: str) -> str:
+    """What completes the streamed draft for a client that only concatenates deltas (see the module docstring)."""
+    content = render_content(answer)
+    if not streamed.strip():
+        return content
+    if streamed.strip() == answer.answer.strip():
+        return content[len(answer.answer) :]
+    return f"{_VERIFIED}{content}"
 
 
-def stream_events(answer: Answer, model: str) -> Iterator[str]:
-    """Server-sent events of the verified answer: role, content pieces, final chunk with the extras, [DONE]."""
-    base = {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-    }
+class ChunkWriter:
+    """The server-sent events of one streamed completion, as bytes: role, draft pieces, the final answer."""
 
-    def event(delta: dict[str, Any], finish: str | None = None) -> str:
-        """One `data:` line holding a chunk with this delta."""
-        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        return f"data: {json.dumps({**base, 'choices': [choice]}, ensure_ascii=False)}\n\n"
+    def __init__(self, request_id: str, model: str, include_usage: bool = False) -> None:
+        """Events for this completion id and model; include_usage adds the usage chunk."""
+        self.base = {"id": request_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+        self.include_usage = include_usage
+        self.streamed = ""  # the draft text sent so far
 
-    yield event({"role": "assistant", "content": ""})
-    for piece in text_pieces(render_content(answer)):
-        yield event({"content": piece})
-    yield event(extras(answer), "stop")
-    yield "data: [DONE]\n\n"
+    def _event(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        """One `data:` line holding a chunk."""
+        chunk = {**self.base, "choices": choices, **({"usage": None} if self.include_usage else {}), **extra}
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+
+    def _delta(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        """A chunk with one choice holding this delta."""
+        return self._event([{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}])
+
+    def role(self) -> bytes:
+        """The first chunk: the assistant's role."""
+        return self._delta({"role": "assistant", "content": ""})
+
+    def draft(self, piece: str) -> bytes:
+        """A piece of the provisional draft, as the generator wrote it."""
+        self.streamed += piece
+        return self._delta({"content": piece, "draft": True})
+
+    def final(self, answer: Answer) -> bytes:
+        """The verified answer (delta.answer), the usage chunk when asked for, and [DONE]."""
+        delta = {"content": stream_tail(answer, self.streamed), "answer": message(answer)}
+        events = self._delta(delta, "stop")
+        if self.include_usage:
+            events += self._event([], usage=usage(answer))
+        return events + DONE
+
+    @staticmethod
+    def failure(text: str) -> bytes:
+        """An error event (the OpenAI client raises APIError on it) when the answer breaks mid-stream."""
+        error = {"message": text, "type": "server_error", "param": None, "code": "internal_error"}
+        return f"data: {json.dumps({'error': error})}\n\n".encode() + DONE
+
+
+DONE = b"data: [DONE]\n\n"
 
 
 def answer_headers(answer: Answer) -> dict[str, str]:
-    """Response headers of an answer: x-assistant-fallback says whether it is the quoted fallback."""
+    """Response headers of a non-streamed answer: x-assistant-fallback says whether it is the quoted fallback."""
     return {FALLBACK_HEADER: "true" if answer.fallback else "false"}

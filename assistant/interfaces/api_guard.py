@@ -28,7 +28,7 @@ from assistant.interfaces.api_format import ApiError
 from assistant.interfaces.netnames import is_loopback
 from assistant.settings import ApiSettings
 
-log = logging.getLogger("assistant.interfaces.api")  # one logger for the whole API
+log = logging.getLogger("assistant.api")  # one logger for the whole API
 WHITESPACE = " \t\r\n"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 WILDCARD = frozenset({"", "0.0.0.0", "::"})

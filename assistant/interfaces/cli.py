@@ -1,16 +1,18 @@
-"""Command line: assistant ingest | ask | backends | eval | serve | chat."""
+"""Command line: assistant ingest | ask | backends | eval | serve | chat | serve-model."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, QuestionError
 from assistant.settings import Settings, load_settings
 from assistant.text import plain_question
 
@@ -37,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     _store_flags(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--history", type=Path, help="JSON list of earlier {role, content} messages")
+    ask.add_argument("--source", action="append", dest="sources", metavar="NAME",
+                     help="answer from this indexed document only, by file name or path (repeatable)")
+    ask.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                     help="answer from documents dated on or after this day only")
+    ask.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                     help="answer from documents dated on or before this day only")
     _generator_flags(ask)
     backends = sub.add_parser("backends", help="list the generators and check each can answer")
     _generator_flags(backends)
@@ -63,8 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--host")
     _store_flags(chat)
     chat.add_argument("--port", type=int)
+    chat.add_argument("--browser", action=argparse.BooleanOptionalAction,
+                      help="open the page in a browser (default: when this session has one)")
     _generator_flags(chat)
+    _serve_model_parser(sub)
     return parser
+
+
+def _serve_model_parser(sub: Any) -> None:
+    """Arguments of `assistant serve-model`."""
+    model = sub.add_parser("serve-model", help="serve a GGUF as an OpenAI-compatible server (for --llm openai)")
+    model.add_argument("gguf", nargs="?", help="GGUF file (default: local.gguf_path, else the packaged SmolLM2)")
+    model.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    model.add_argument("--port", type=int, default=8081, help="port (default 8081)")
+    model.add_argument("--ctx", type=int, help="context size in tokens (default: local.n_ctx)")
+    model.add_argument("--allow-remote", action="store_true", help="allow a host other than this machine")
 
 
 def _store_flags(parser: argparse.ArgumentParser) -> None:
@@ -88,9 +109,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         generator = llm or load_settings().generator  # the flag, else the file/env choice
         overrides["openai.model" if generator == "openai" else "local.gguf_path"] = model
     overrides["openai.base_url"] = getattr(args, "base_url", None)
-    prefix = "api." if args.command == "serve" else "ui_"
-    overrides[f"{prefix}host"] = getattr(args, "host", None)
-    overrides[f"{prefix}port"] = getattr(args, "port", None)
+    if args.command != "serve-model":  # its --host and --port are the model server's own
+        prefix = "api." if args.command == "serve" else "ui_"
+        overrides[f"{prefix}host"] = getattr(args, "host", None)
+        overrides[f"{prefix}port"] = getattr(args, "port", None)
     return load_settings(**overrides)
 
 
@@ -159,7 +181,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     history = _history(args.history)
     answer: Answer | None = None
     streamed = False
-    for event in assistant.ask_stream(question, history):
+    sources = args.sources
+    if args.since or args.until:  # dated documents only, within the named ones when both are given
+        from assistant.retrieval.scope import resolve_sources
+
+        dated = set(assistant.sources_dated(args.since, args.until))
+        named = resolve_sources(sources, assistant.documents()) if sources else sorted(dated)
+        sources = [s for s in named if s in dated]
+        if not sources:
+            raise QuestionError("No indexed document (of those named) is dated in that range.")
+    for event in assistant.ask_stream(question, history, sources=sources):
         if isinstance(event, Answer):
             answer = event
         elif not args.json:
@@ -230,8 +261,41 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     assistant.check_index()  # logs what it repaired
     if not assistant.documents():
         print(assistant.ingest().summary())
-    launch(assistant)
+    browser = _graphical_browser() if args.browser is None else args.browser
+    if args.browser is None and not browser:
+        print(f"No browser to open in this session: open {_page_url(settings)} in one.", flush=True)
+    if "inbrowser" in inspect.signature(launch).parameters:
+        launch(assistant, inbrowser=browser)
+    else:
+        launch(assistant)
     return 0
+
+
+def _graphical_browser() -> bool:
+    """Whether a browser can be opened without taking over this terminal (a desktop session that has one)."""
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False  # only text browsers are left, and they would take over the terminal the UI logs to
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def _page_url(settings: Settings) -> str:
+    """The chat page's address as a browser on this machine reaches it."""
+    host = settings.ui_host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{settings.ui_port}"
+
+
+def cmd_serve_model(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve a GGUF through llama.cpp's OpenAI-compatible server until interrupted."""
+    from assistant.interfaces.serve_model import serve_model
+
+    return serve_model(settings, args.gguf, args.host, args.port, args.ctx, args.allow_remote)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval": cmd_eval,
         "serve": cmd_serve,
         "chat": cmd_chat,
+        "serve-model": cmd_serve_model,
     }
     try:
         return commands[args.command](args, _settings(args))

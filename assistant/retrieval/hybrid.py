@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from assistant.lexicon import expand_query
 from assistant.models import Hit
@@ -20,6 +22,9 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / (na * nb)
 
 
+SCOPE_BATCH = 2000  # vectors read at a time when a question is limited to some documents
+
+
 class HybridRetriever:
     """Dense (vector store) + lexical (BM25) candidates, fused with RRF."""
 
@@ -33,15 +38,20 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="bm25")
 
-    def retrieve(self, question: str, k: int) -> list[Hit]:
-        """Top-k fused hits; every hit carries its cosine similarity to the question."""
-        lexical_job = self._pool.submit(self.lexical.search, question, self.candidates)  # BM25 while embedding
+    def retrieve(self, question: str, k: int, only: Collection[str] | None = None) -> list[Hit]:
+        """Top-k fused hits (with only: among those chunk ids); every hit carries its cosine to the question."""
+        search = self.lexical.search
+        lexical_job = self._pool.submit(search, question, self.candidates, only)  # BM25 while embedding
         wider = expand_query(question)  # "top diplomat" also searches "foreign minister", "secretary of state"
-        wider_job = self._pool.submit(self.lexical.search, wider, self.candidates) if wider != question else None
+        wider_job = self._pool.submit(search, wider, self.candidates, only) if wider != question else None
         qvec = self.embedder.embed([question])[0]
-        dense = self.store.search(qvec, self.candidates)
+        scoped = None if only is None else self._scoped_ranking(qvec, only)
+        dense = self.store.search(qvec, self.candidates) if scoped is None else []
         lexical = lexical_job.result()
-        known = self.lexical.known([hit.chunk.id for hit in dense])  # after BM25: one statement at a time
+        if scoped is not None:  # after BM25: the lexical index answers one statement at a time
+            chunks = {c.id: c for c in self.lexical.chunk_texts([cid for _, cid in scoped])}
+            dense = [Hit(chunk=chunks[cid], score=sim, dense=sim) for sim, cid in scoped if cid in chunks]
+        known = self.lexical.known([hit.chunk.id for hit in dense])
         dense = [hit for hit in dense if hit.chunk.id in known]  # a removed file's vectors may outlive it briefly
         fused: dict[str, Hit] = {}
         for rank, hit in enumerate(dense):
@@ -57,6 +67,23 @@ class HybridRetriever:
         top = sorted(fused.values(), key=lambda h: h.score, reverse=True)[:k]
         self._fill_dense(qvec, [h for h in top if math.isnan(h.dense)])
         return top
+
+    def _scoped_ranking(self, qvec: Sequence[float], only: Collection[str]) -> list[tuple[float, str]]:
+        """The best (cosine, chunk id) pairs among the given ids: exact over their vectors, read in batches."""
+        q = np.asarray(qvec, dtype=np.float32)
+        q /= np.linalg.norm(q) or 1.0
+        best: list[tuple[float, str]] = []
+        ids = sorted(only)
+        for at in range(0, len(ids), SCOPE_BATCH):
+            stored = self.store.vectors(ids[at : at + SCOPE_BATCH])
+            if not stored:
+                continue
+            batch = list(stored)
+            matrix = np.asarray([stored[i] for i in batch], dtype=np.float32)
+            sims = matrix @ q / (np.linalg.norm(matrix, axis=1) + 1e-12)
+            best += [(float(sims[i]), batch[i]) for i in np.argsort(-sims)[: self.candidates]]
+            best = sorted(best, reverse=True)[: self.candidates]
+        return best
 
     def _fill_dense(self, qvec: Sequence[float], missing: list[Hit]) -> None:
         """Cosine for hits only BM25 found: from their stored vectors, embedding only what the store lacks."""

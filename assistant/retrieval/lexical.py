@@ -6,7 +6,7 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,9 @@ StoredVectors = Mapping[tuple[str, int], Sequence[float]]
 MAX_QUERY_TERMS = 12
 _DELETE_BATCH = 500
 _BUSY_MS = 30_000  # how long a statement waits for another process's write lock
+
+
+_ROWS_OF = "(SELECT row FROM passage_rows WHERE id IN (SELECT value FROM json_each(?)))"  # FTS rows of chunk ids
 
 
 def query_terms(question: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
@@ -205,15 +208,18 @@ class LexicalIndex:
         else:
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def search(self, question: str, k: int) -> list[Chunk]:
-        """Chunks ranked by BM25, best first (top-k selected inside SQLite)."""
+    def search(self, question: str, k: int, only: Collection[str] | None = None) -> list[Chunk]:
+        """Chunks ranked by BM25, best first (top-k selected inside SQLite); with only, among those ids."""
         terms = query_terms(question)
-        if not terms or k <= 0:
+        if not terms or k <= 0 or (only is not None and not only):
             return []
         query = " OR ".join(f'"{t}"' for t in terms)
+        scope, args = "", [query]
+        if only is not None:
+            scope, args = f" AND rowid IN {_ROWS_OF}", [query, json.dumps(sorted(only))]
         rows = self._db.execute(
-            "SELECT id, text, meta FROM passages WHERE passages MATCH ? ORDER BY bm25(passages) LIMIT ?",
-            (query, k),
+            f"SELECT id, text, meta FROM passages WHERE passages MATCH ?{scope} ORDER BY bm25(passages) LIMIT ?",
+            (*args, k),
         ).fetchall()
         return [Chunk.from_metadata(r[0], r[1], json.loads(r[2])) for r in rows]
 
@@ -278,6 +284,25 @@ class LexicalIndex:
     def sources(self) -> list[str]:
         """Indexed sources, sorted."""
         return [r[0] for r in self._db.execute("SELECT source FROM files ORDER BY source")]
+
+    def chunks_of(self, sources: Sequence[str]) -> set[str]:
+        """The chunk ids of the given sources (a retrieval scope)."""
+        return {cid for source in sources for cid in self.file_chunks(source)}
+
+    def chunk_texts(self, ids: Collection[str]) -> list[Chunk]:
+        """The chunks with these ids (in no particular order)."""
+        rows = self._db.execute(
+            f"SELECT id, text, meta FROM passages WHERE rowid IN {_ROWS_OF}", (json.dumps(sorted(ids)),)
+        ).fetchall()
+        return [Chunk.from_metadata(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def catalog(self) -> list[tuple[str, str, str]]:
+        """Each indexed source with its title and date, without reading the documents' text."""
+        rows = self._db.execute(
+            "SELECT source, json_extract(document, '$.title'), json_extract(document, '$.date')"
+            " FROM files ORDER BY source"
+        )
+        return [(r[0], str(r[1] or ""), str(r[2] or "")) for r in rows]
 
     def document(self, source: str) -> dict | None:
         """The extracted document (text and metadata) of a source."""

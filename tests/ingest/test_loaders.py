@@ -49,7 +49,7 @@ def test_pdf_text_and_pages(tmp_path: Path) -> None:
         ("empty.txt", b"", "empty"),
         ("binary.txt", b"\x00\x01\x02\x03" * 100, "binary"),
         ("fake.pdf", b"PK\x03\x04 this is a zip", "unreadable PDF"),
-        ("notes.docx", b"hello", "unsupported"),
+        ("notes.odt", b"hello", "unsupported"),
     ],
 )
 def test_bad_files_raise_with_name(tmp_path: Path, name: str, data: bytes, reason: str) -> None:

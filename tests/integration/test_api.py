@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -18,6 +19,7 @@ import openai
 import pytest
 from openai import OpenAI
 
+from assistant.answering.extractive import extractive_answer
 from assistant.interfaces.api import create_app
 from assistant.interfaces.api_format import ChatMessage, split_conversation
 from assistant.service import Assistant
@@ -75,22 +77,100 @@ def test_answer_with_citations(client: OpenAI) -> None:
     assert sources.startswith("[1] ") and '"' in sources
     citations = message.model_extra["citations"]
     assert citations[0]["id"] == 1 and "Darchiyev" in citations[0]["text"]
-    assert set(citations[0]) == {"id", "source", "title", "section", "text", "start", "end", "score"}
+    assert set(citations[0]) == {"id", "source", "title", "section", "text", "start", "end", "score", "quote",
+                                 "quote_start", "quote_end"}
+    assert message.model_extra["abstained"] is False
+    assert reply.usage is not None and reply.usage.total_tokens == 0  # the extractive generator reads no tokens
 
 
-def test_streamed_answer_is_the_verified_text(client: OpenAI) -> None:
+def test_streamed_answer_ends_with_the_verified_text(client: OpenAI) -> None:
     messages = [{"role": "user", "content": [{"type": "text", "text": RUSSIAN}]}]
-    chunks = list(client.chat.completions.create(model="assistant-extractive", messages=messages, stream=True))
+    raw = client.chat.completions.with_raw_response.create(
+        model="assistant-extractive", messages=messages, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(raw.parse())
     assert chunks[0].choices[0].delta.role == "assistant"
-    pieces = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
-    assert len(pieces) > 2
-    streamed = "".join(pieces)
-    assert "Darchiyev" in streamed and "[1]" in streamed
-    assert streamed == _ask(client, [{"role": "user", "content": RUSSIAN}]).choices[0].message.content
-    final = chunks[-1].choices[0]
-    assert final.finish_reason == "stop"
-    citations = final.delta.model_extra["citations"]
-    assert any("Darchiyev" in c["text"] for c in citations)
+    drafts = [c.choices[0].delta for c in chunks[1:] if c.choices and c.choices[0].finish_reason is None]
+    assert drafts and all(d.model_extra["draft"] is True and d.content for d in drafts)
+    final = next(c.choices[0] for c in chunks if c.choices and c.choices[0].finish_reason == "stop")
+    verified = _ask(client, [{"role": "user", "content": RUSSIAN}]).choices[0].message
+    answer = final.delta.model_extra["answer"]
+    assert answer["content"] == verified.content and answer["citations"] == verified.model_extra["citations"]
+    shown = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert shown.startswith("".join(d.content for d in drafts)) and shown.endswith(answer["content"])
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 0
+    assert {c.id for c in chunks} == {raw.headers["x-request-id"]}
+
+
+def test_stream_arrives_as_the_generator_writes(extractive: Assistant) -> None:
+    pause = 0.3
+
+    class Unhurried(Assistant):
+        """The real assistant whose generator writes the extractive answer a few words at a time, pausing first."""
+
+        def generator(self, name: str | None = None) -> Any:
+            return PausingGenerator(pause)
+
+    with serve_app(create_app(Unhurried(extractive.settings))) as url:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=300)
+        start, seen = time.perf_counter(), []
+        for chunk in client.chat.completions.create(
+            model="assistant-extractive", messages=[{"role": "user", "content": RUSSIAN}], stream=True
+        ):
+            delta = chunk.choices[0].delta
+            seen.append((time.perf_counter() - start, delta.content or "", (delta.model_extra or {}).get("draft")))
+    drafts = [t for t, text, draft in seen if draft and text]
+    end = seen[-1][0]
+    assert len(drafts) >= 4
+    assert end - drafts[0] >= (len(drafts) - 2) * pause  # the first piece came while the rest were being written
+
+
+class PausingGenerator:
+    """The extractive answer, a few words at a time, after a pause each."""
+
+    name = "pausing"
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+
+    def stream(self, data: Any) -> Iterator[str]:
+        words = re.findall(r"\S+\s*", extractive_answer(data))
+        for i in range(0, len(words), 6):
+            time.sleep(self.pause)
+            yield "".join(words[i : i + 6])
+        data.completion_tokens = len(words)
+
+
+def test_quote_offsets_slice_the_document(client: OpenAI, extractive: Assistant) -> None:
+    for question in (RUSSIAN, "And the American one?"):
+        history = [] if question == RUSSIAN else [{"role": "user", "content": RUSSIAN}]
+        message = _ask(client, [*history, {"role": "user", "content": question}]).choices[0].message
+        citations = message.model_extra["citations"]
+        assert citations
+        for citation in citations:
+            text = (extractive.document(citation["source"]) or {})["text"]
+            assert text[citation["start"] : citation["end"]] == citation["text"]
+            assert text[citation["quote_start"] : citation["quote_end"]] == citation["quote"]
+            assert len(citation["quote"]) < len(citation["text"])  # a sentence, not the whole passage
+            assert " ".join(citation["quote"].split()).strip('"“”.!? ') in (message.content or "")
+
+
+def test_sources_limit_the_answer(client: OpenAI, extractive: Assistant) -> None:
+    source = extractive.documents()[0]
+    for name in (source, source.rsplit("/", 1)[-1]):
+        reply = client.chat.completions.create(
+            model="assistant-extractive",
+            messages=[{"role": "user", "content": RUSSIAN}],
+            extra_body={"sources": [name]},
+        )
+        assert {c["source"] for c in reply.choices[0].message.model_extra["citations"]} == {source}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="assistant-extractive", messages=[{"role": "user", "content": RUSSIAN}],
+            extra_body={"sources": ["no-such-file.txt"]}, stream=True,
+        )
+    assert caught.value.code == "unknown_source" and caught.value.param == "sources"
+    assert "no-such-file.txt" in caught.value.message
 
 
 def test_follow_up_uses_the_history(client: OpenAI) -> None:
@@ -214,8 +294,8 @@ def test_failing_llm_gives_the_quoted_fallback_marked_as_such(dead_llm_url: str)
             model="assistant-openai", messages=[{"role": "user", "content": RUSSIAN}], stream=True
         )
     )
-    assert "".join(c.choices[0].delta.content or "" for c in streamed) == message.content
-    final = streamed[-1].choices[0].delta.model_extra
+    assert "".join(c.choices[0].delta.content or "" for c in streamed) == message.content  # no draft was written
+    final = streamed[-1].choices[0].delta.model_extra["answer"]
     assert final["fallback"] is True and final["notes"] == extra["notes"] and final["citations"] == extra["citations"]
 
 
@@ -302,7 +382,7 @@ def test_unexpected_errors_are_a_plain_500(extractive: Assistant) -> None:
     class Broken:
         settings = extractive.settings
 
-        def ask(self, *args: object) -> None:
+        def ask_stream(self, *args: object, **kwargs: object) -> None:
             raise RuntimeError("secret internals")
 
     with serve_app(create_app(Broken())) as url:
@@ -328,7 +408,7 @@ def test_cli_serve(real_index: Path) -> None:
     cmd = cli_command(real_index, "serve", "--port", str(port), "--llm", "extractive")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline, health = time.monotonic() + 120, None
+        deadline, health = time.monotonic() + 600, None
         while health is None and time.monotonic() < deadline and proc.poll() is None:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/health")
@@ -339,7 +419,7 @@ def test_cli_serve(real_index: Path) -> None:
         assert "assistant-extractive" in [m["id"] for m in models["data"]]
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=30)[0]
+        output = proc.communicate(timeout=120)[0]
     assert f"http://127.0.0.1:{port}/v1" in output
 
 
@@ -401,10 +481,10 @@ def test_a_client_that_leaves_the_queue_frees_its_place(extractive: Assistant) -
         settings = extractive.settings
         documents = extractive.documents
 
-        def ask(self, question: str, history: list[dict[str, str]], generator: str) -> Any:
+        def ask_stream(self, question: str, history: list[dict[str, str]], generator: str, **kwargs: Any) -> Any:
             asked.append(question)
             gate.wait(60)
-            return extractive.ask(question, history, generator)
+            return extractive.ask_stream(question, history, generator, **kwargs)
 
     chat = {"model": "assistant-extractive", "messages": [{"role": "user", "content": RUSSIAN}]}
     app = create_app(Slow(), ApiSettings(token_env=TOKEN_ENV, max_queue=1))

@@ -15,6 +15,7 @@ from assistant.interfaces.chat.app import remove_document
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.conftest import ROOT, SEEDS
+from tests.integration.chat_harness import remove_confirmed, slow_generator
 from tests.integration.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,7 +28,7 @@ EXAMPLES = "#chat button[aria-label^='Select example']"
 # Where the keyboard focus is: the nearest of these ids, the element's tag, and its accessible label.
 FOCUS_JS = """() => {
   const e = document.activeElement;
-  const ids = ['question', 'generator', 'new-chat', 'upload', 'doc-list', 'docs', 'chat'];
+  const ids = ['question', 'generator', 'doc-filter', 'new-chat', 'upload', 'doc-list', 'docs', 'chat', 'conv-list'];
   const where = ids.find((id) => e.closest('#' + id)) || '';
   const label = e.getAttribute('aria-label') || (e.innerText || '').trim().split('\\n')[0];
   return `${where}:${e.tagName.toLowerCase()}:${label}`;
@@ -50,11 +51,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assi
     settings = Settings(index_dir=index, seeds_dir=SEEDS, ui_port=free_port())
     assistant = Assistant(settings)
     assert assistant.ingest([SEEDS], progress=False).indexed == 1
-    app = launch(assistant, block=False)
-    try:
-        yield f"http://127.0.0.1:{settings.ui_port}/", assistant
-    finally:
-        app.close()
+    with slow_generator():  # a test generator that drafts slowly, so that a draft can be stopped
+        app = launch(assistant, block=False)
+        try:
+            yield f"http://127.0.0.1:{settings.ui_port}/", assistant
+        finally:
+            app.close()
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +146,10 @@ def _new_conversation(page: Any) -> None:
 def _use(page: Any, generator: str) -> None:
     """Pick a generator in the 'Answer with' dropdown."""
     page.click("#generator input")
-    page.click(f'#generator [role=option][aria-label="{generator}"]')
-    page.wait_for_function("g => document.querySelector('#generator input').value === g", arg=generator, timeout=5_000)
+    page.click(f'#generator [role=option][aria-label^="{generator} — "]')  # "extractive — ready"
+    page.wait_for_function(
+        "g => document.querySelector('#generator input').value.startsWith(g + ' — ')", arg=generator, timeout=5_000
+    )
 
 
 def test_streamed_answer_with_clickable_citation(session: Any) -> None:
@@ -242,17 +246,18 @@ def test_keyboard_focus_order(session: Any) -> None:
     _use(page, "extractive")
     page.focus("#question textarea")
     order = [page.evaluate(FOCUS_JS)]
-    for _ in range(7):
+    for _ in range(8):
         page.keyboard.press("Tab")
         order.append(page.evaluate(FOCUS_JS))
-    assert order[:4] == [
+    assert order[:5] == [
         "question:textarea:",
         "question:button:Ask",
         "generator:input:Answer with",
+        "doc-filter:input:Only from",
         "new-chat:button:New conversation",
     ], order
-    assert order[4].startswith("docs:button:Documents") and order[5].startswith("upload:"), order
-    assert order[6:] == [f"doc-list:button:View {SEED_NAME}", f"doc-list:button:Remove {SEED_NAME}"], order
+    assert order[5].startswith("docs:button:Documents") and order[6].startswith("upload:"), order
+    assert order[7:] == [f"doc-list:button:View {SEED_NAME}", f"doc-list:button:Remove {SEED_NAME}"], order
     page.fill("#question textarea", RUSSIAN)
     page.focus("#question textarea")
     page.keyboard.press("Tab")
@@ -331,7 +336,7 @@ def test_upload_then_ask_about_it(session: Any, tmp_path: Path, uploads_removed:
     page.wait_for_selector("#doc-viewer", state="hidden")
     assert page.evaluate("window.__xss") is None
     for f in files:  # leave the shared index as it was
-        page.locator(f"#doc-list .doc-remove[data-source$='uploads/{f.name}']").click()
+        remove_confirmed(page, f.name)
         page.wait_for_function("n => !document.querySelector('#doc-list').innerText.includes(n)", arg=f.name)
         assert f"Removed {f.name}" in page.locator("#upload-status").inner_text()
     assert "1 document indexed" in page.locator("#doc-list").inner_text()

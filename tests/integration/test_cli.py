@@ -21,7 +21,7 @@ CITED = "Alexander Darchiyev will lead the Russian delegation [1]."
 def _run(*args: str, index: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **env_vars}
     cmd = cli_command(index, *args)
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
 
 
 def test_ingest_twice_then_ask_json(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def server() -> Iterator[LlamaCppServer]:
 
 @pytest.mark.parametrize("stream", [True, False])
 def test_cited_answer_through_http(real_index: Path, server: LlamaCppServer, stream: bool) -> None:
-    options = OpenAISettings(base_url=server.base_url, model=server.model_id, stream=stream, timeout_s=60)
+    options = OpenAISettings(base_url=server.base_url, model=server.model_id, stream=stream, timeout_s=600)
     settings = Settings(index_dir=real_index, seeds_dir=SEEDS, generator="openai", openai=options)
     assert check_generator("openai", settings) == "ok"
     events = list(Assistant(settings).ask_stream("Who leads the Russian delegation?"))

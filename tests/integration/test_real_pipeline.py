@@ -46,3 +46,17 @@ def test_streaming_yields_pieces_then_the_verified_answer(real_assistant: Assist
     assert len(pieces) > 1 and "".join(pieces).strip()
     final = events[-1]
     assert not isinstance(final, str) and "Istanbul" in final.answer
+
+
+
+def test_closing_a_stream_stops_the_local_model(real_assistant: Assistant) -> None:
+    """A Stop or a client that leaves closes the draft stream; llama.cpp then stops at its next token."""
+    server = real_assistant.generator("local").warm_up()
+    request = {"messages": [{"role": "user", "content": "Write a very long story about a dragon."}], "max_tokens": 200}
+    seen: list[object] = []
+    server._server.handle_chat_completions({**request, "stream": True}, lambda chunk: seen.append(chunk) or True)
+    assert len(seen) == 1  # the contract chat_stream relies on: a callback returning True ends generation
+    pieces = server.chat_stream(request)
+    assert [next(pieces) for _ in range(3)]
+    pieces.close()
+    assert len(list(server.chat_stream(request))) > 20  # unstopped, the model does write a long draft

@@ -46,7 +46,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     cmd = [str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder / "db")]
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600
         while not _heartbeat(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"chroma server did not start: {(folder / 'server.log').read_text()[-2000:]}")
@@ -55,7 +55,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,12 @@ from assistant.interfaces import api as api_module
 from assistant.interfaces.api import create_app
 from assistant.models import Answer
 from assistant.settings import ApiSettings, Settings
+from tests.interfaces.asgi_helpers import HANG_GUARD
+from tests.interfaces.asgi_helpers import run_guarded as _run
+from tests.interfaces.asgi_helpers import until as _until
 
 TOKEN_ENV = "ASSISTANT_TEST_EDGES_TOKEN"  # a name nobody sets: no auth unless a test sets it
 BASE = "http://127.0.0.1:8000"
-HANG_GUARD = 20.0  # seconds: only ever hit when something hangs, never a timing assertion
 JSON = {"Content-Type": "application/json"}
 
 
@@ -42,15 +44,17 @@ class FakeAssistant:
     def check_index(self) -> None:
         """Nothing to repair."""
 
-    def ask(self, question: str, history: list[dict[str, str]], generator: str) -> Answer:
-        """The question echoed, after the gate opens."""
+    def ask_stream(
+        self, question: str, history: list[dict[str, str]], generator: str, sources: list[str] | None = None
+    ) -> Iterator[str | Answer]:
+        """The question echoed, after the gate opens (run on the answer thread when first iterated)."""
         self.asked.append(question)
         self.started.set()
         if self.gate is not None:
             self.gate.wait(HANG_GUARD)
         if self.delay:
             time.sleep(self.delay)
-        return Answer(question=question, answer=f"You asked: {question}", abstained=False)
+        yield Answer(question=question, answer=f"You asked: {question}", abstained=False)
 
     def documents(self) -> list[str]:
         """One indexed document."""
@@ -177,7 +181,7 @@ def test_serve_passes_the_bound_host_to_the_app(
     apps: list[FastAPI] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: apps.append(app))
     monkeypatch.setattr(assistant.service, "Assistant", FakeAssistant)
-    with caplog.at_level(logging.WARNING, logger=api_module.__name__):
+    with caplog.at_level(logging.WARNING, logger="assistant.api"):
         api_module.serve(_settings(tmp_path, host="assistant.lan", port=9123))
     assert "without a bearer token" in caplog.text
     with TestClient(apps[0], base_url="http://assistant.lan:9123") as http:
@@ -210,25 +214,6 @@ def test_blank_token_means_no_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 # --- 5. the bounded answer queue ---------------------------------------------------------------
-def _run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run an async scenario under the hang guard."""
-
-    async def guarded() -> None:
-        with anyio.fail_after(HANG_GUARD * 2):
-            await scenario()
-
-    anyio.run(guarded)
-
-
-async def _until(condition: Callable[[], bool], what: str) -> None:
-    """Poll until condition holds; fail, naming what, after the hang guard."""
-    with anyio.move_on_after(HANG_GUARD):
-        while not condition():
-            await anyio.sleep(0.01)
-        return
-    pytest.fail(f"timed out waiting for {what}")
-
-
 async def _until_queued(http: httpx.AsyncClient, count: int) -> None:
     """Poll /health until exactly count answers wait."""
     with anyio.fail_after(HANG_GUARD):

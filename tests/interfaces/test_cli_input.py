@@ -85,7 +85,7 @@ def test_undecodable_byte_in_argv_from_a_real_process(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "assistant.interfaces.cli", "--index-dir", str(tmp_path / "none"), "ask",
            os.fsdecode(b"caf\xe9 \xff?")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_CONFIG": str(tmp_path / "absent.toml")}
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "UTF-8" in result.stderr
 

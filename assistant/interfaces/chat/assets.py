@@ -17,3 +17,4 @@ CSS = _read("chat.css")
 JS_COMMON = _read("common.js")
 JS_SOURCES = JS_COMMON + _read("sources.js")  # sources panel: scroll to the mark, "View whole document"
 JS_DOCS = JS_COMMON + _read("documents.js")  # the document list: View and Remove
+JS_CONVERSATIONS = _read("conversations.js")  # the conversations sidebar: open, rename, export, delete

@@ -103,6 +103,19 @@ def render_pending() -> str:
     return '<div class="ans pending"><div class="badge">Searching your documents…</div></div>'
 
 
+def render_waiting() -> str:
+    """Shown the moment a question is sent, until the answering queue takes it (another answer may be running)."""
+    return '<div class="ans pending waiting"><div class="badge">Queued: waiting for the assistant…</div></div>'
+
+
+def render_stopped() -> str:
+    """A draft halted with Stop: nothing of it is kept."""
+    return (
+        '<div class="ans stopped"><div class="badge">■ Stopped.</div><p class="hint">The unfinished draft was '
+        "discarded and nothing was saved. Regenerate asks this question again.</p></div>"
+    )
+
+
 def render_draft(draft: str) -> str:
     """A streaming draft: clearly marked as not yet checked."""
     return (

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.ingest.pipeline import source_name
+from assistant.ingest.pipeline import SUPPORTED, Ingestor, source_name
+from assistant.interfaces.chat.indexing import writer
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
+UPLOAD_TYPES = SUPPORTED  # every type the loaders read
 MAX_SAME_NAME = 999  # "report (999).pdf" is the last name tried
 
 
@@ -107,10 +108,10 @@ def save_uploads(paths: Sequence[str], folder: Path, max_mb: float) -> tuple[lis
     return [item.path for item in stored], problems
 
 
-def index_one(assistant: Assistant, path: Path) -> tuple[bool, list[str]]:
+def index_one(ingestor: Ingestor, path: Path) -> tuple[bool, list[str]]:
     """Index one stored upload: (whether it is in the index now, and unchanged; the problems, named by file)."""
     try:
-        report = assistant.ingest([path], progress=False)
+        report = ingestor.run([path], progress=False)
     except AssistantError as exc:
         return False, [f"{path.name}: {exc.user_message()}"]
     except Exception:  # noqa: BLE001 - one bad file must not stop the others
@@ -124,16 +125,26 @@ def index_one(assistant: Assistant, path: Path) -> tuple[bool, list[str]]:
 
 
 def index_files(assistant: Assistant, files: Sequence[str] | None) -> Iterator[tuple[str, list[str], list[str]]]:
-    """Save and index uploads one by one; yield (current step, indexed names, problems); failures are not kept."""
+    """Save and index uploads one by one; yield (current step, indexed names, problems); failures are not kept.
+
+    Indexing writes through connections of its own (indexing.writer), so answers keep flowing meanwhile."""
     stored, problems = store_uploads(files or [], assistant.settings.uploads_dir, assistant.settings.ui.max_upload_mb)
     done: list[str] = []
+    with writer(assistant) as ingestor:
+        yield from _index_stored(assistant, ingestor, stored, done, problems)
+    yield "", done, problems
+
+
+def _index_stored(
+    assistant: Assistant, ingestor: Ingestor, stored: Sequence[Stored], done: list[str], problems: list[str]
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Index stored uploads one by one, yielding the step before each; fills done and problems."""
     for i, item in enumerate(stored, start=1):
         yield f"Indexing {i} of {len(stored)}: {item.path.name}…", done, problems
-        unchanged, failed = index_one(assistant, item.path)
+        unchanged, failed = index_one(ingestor, item.path)
         if failed:
             problems.extend(failed)
             if item.new and assistant.document(source_name(item.path)) is None:
                 item.path.unlink(missing_ok=True)  # not indexed: not kept either
             continue
         done.append(item.label + (" (unchanged)" if unchanged else ""))
-    yield "", done, problems
