@@ -36,7 +36,7 @@ def _store(served: tuple[str, Assistant]) -> ConversationStore:
 
 def _current_id(page: Any) -> str:
     """The id of the conversation on screen (from the sidebar)."""
-    page.wait_for_selector(CURRENT, timeout=15_000)
+    page.wait_for_selector(CURRENT, timeout=120_000)
     return str(page.locator(CURRENT).get_attribute("data-id"))
 
 
@@ -53,7 +53,7 @@ def test_conversation_survives_a_reload_and_is_listed(session: Any, served: tupl
     conversation = _current_id(page)
     assert RUSSIAN in page.locator(CURRENT).inner_text()  # titled by the first question
     page.reload()
-    page.wait_for_function("sel => document.querySelectorAll(sel).length === 2", arg=FINAL, timeout=30_000)
+    page.wait_for_function("sel => document.querySelectorAll(sel).length === 2", arg=FINAL, timeout=120_000)
     assert _current_id(page) == conversation
     texts = page.locator("#chat .q").all_inner_texts()
     assert texts == [RUSSIAN, "And the American one?"]
@@ -91,7 +91,7 @@ def test_rename_export_and_delete_from_the_list(session: Any, served: tuple[str,
     page.locator(f"{CURRENT} .conv-delete-yes").click()
     page.wait_for_function(
         "id => !document.querySelector(`#conv-list li[data-id='${id}']`) && !document.querySelector('#chat .q')",
-        arg=conversation, timeout=15_000,
+        arg=conversation, timeout=120_000,
     )
     assert _store(served).get(conversation, "") is None
 
@@ -124,10 +124,11 @@ def test_stop_halts_the_draft_and_the_box_is_locked_meanwhile(session: Any, serv
     assert "Answering" in (page.locator("#question textarea").get_attribute("placeholder") or "")
     page.screenshot(path=str(ARTIFACTS / "answering-locked.png"))
     page.click("#stop")
-    page.wait_for_selector("#chat .ans.stopped:has-text('Stopped.')", timeout=10_000)
-    stopped_at = page.locator("#chat").inner_text()
+    page.wait_for_selector("#chat .ans.stopped:has-text('Stopped.')", timeout=120_000)
+    shown = page.locator("#chat .q, #chat .ans")  # the messages (the chat's own timer may come and go)
+    stopped_at = shown.all_inner_texts()
     page.wait_for_timeout(2_000)  # the slow draft would have grown by now
-    assert page.locator("#chat").inner_text() == stopped_at and page.locator(DRAFTING).count() == 0
+    assert shown.all_inner_texts() == stopped_at and page.locator(DRAFTING).count() == 0
     assert not page.locator("#question textarea").is_disabled() and page.locator("#stop").is_hidden()
     page.screenshot(path=str(ARTIFACTS / "stopped.png"))
     assert page.locator(CURRENT).count() == 0  # nothing was saved
@@ -165,7 +166,7 @@ def test_edit_and_resend_the_last_question(session: Any, served: tuple[str, Assi
     assert page.locator("#edit-last").inner_text() == "Cancel edit"
     page.fill("#question textarea", AMERICAN)
     page.keyboard.press("Enter")
-    page.wait_for_function("q => document.querySelector('#chat .q')?.innerText === q", arg=AMERICAN, timeout=30_000)
+    page.wait_for_function("q => document.querySelector('#chat .q')?.innerText === q", arg=AMERICAN, timeout=120_000)
     page.wait_for_selector(FINAL, timeout=60_000)
     assert page.locator("#chat .q").all_inner_texts() == [AMERICAN]
     assert "Coulter" in page.locator(FINAL).first.inner_text()
@@ -277,7 +278,7 @@ def test_screenshots_of_a_conversation_and_the_sidebar(
         page.screenshot(path=str(shots / f"sidebar-{width}x{height}.png"))
         page.locator(f"{CURRENT} .conv-open").click()  # opening one closes the list again on a phone
         if width <= 768:
-            page.wait_for_selector("#conversations:not(.open)", timeout=5_000)
+            page.wait_for_selector("#conversations:not(.open)", timeout=120_000)
         assert page.locator("#chat .q").count() == 2
     finally:
         context.close()

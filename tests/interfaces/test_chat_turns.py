@@ -130,6 +130,35 @@ def test_stop_shows_stopped_and_saves_nothing_then_regenerate_asks_again(tmp_pat
     assert [t.question for t in state.turns] == ["Halt me?"] and state.pending == ""
 
 
+class EndlessAssistant(FakeAssistant):
+    """Drafts without end; records whether its stream was closed."""
+
+    closed = False
+
+    def ask_stream(self, question: str, history: Any = None, generator: str | None = None,
+                   sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """Piece after piece, until closed."""
+        try:
+            while True:
+                yield "more "
+        finally:
+            EndlessAssistant.closed = True
+
+
+def test_stop_pressed_mid_stream_ends_it_and_nothing_but_stopped_follows(tmp_path: Path) -> None:
+    services = _services(tmp_path)
+    services.assistant = EndlessAssistant(services.assistant.settings)
+    busy = _out(turns.ask(services, "Halt me?", ChatState(), "extractive"))["state"]
+    events = turns.answer(services, busy, "extractive", None, SimpleNamespace(username=""))
+    shown = [_out(next(events)) for _ in range(3)]  # searching, then two drafts
+    assert "more more" in shown[-1]["chat"][-1]["content"]
+    pressed = _out(turns.stopped(busy, services))
+    assert "Stopped." in pressed["chat"][-1]["content"]
+    rest = [_out(u) for u in events]  # the pieces still due: only the stopped answer, and the stream is closed
+    assert len(rest) == 1 and "Stopped." in rest[0]["chat"][-1]["content"] and EndlessAssistant.closed
+    assert not rest[0]["state"].asking and services.store.conversations("") == [] and not services.halted
+
+
 def test_regenerate_replaces_the_last_answer_with_the_generator_chosen_now(tmp_path: Path) -> None:
     services = _services(tmp_path)
     state = _ask(services, _ask(services, ChatState(), "One?"), "Two?")

@@ -17,7 +17,7 @@ from assistant.interfaces.chat.auth import launch_gated
 from assistant.interfaces.chat.conversations import ConversationStore
 from assistant.interfaces.chat.documents import document_request, document_rows, examples, filter_choices
 from assistant.interfaces.chat.documents import remove_document as remove_document  # re-exported
-from assistant.interfaces.chat.session import EDIT_LABELS, QUESTION_PLACEHOLDER, ChatState, Services
+from assistant.interfaces.chat.session import EDIT_LABELS, LOADING_PLACEHOLDER, ChatState, Services
 from assistant.interfaces.chat.sidebar import STORAGE_KEY, conversation_list, export_function
 from assistant.interfaces.chat.turns import SERIAL
 from assistant.interfaces.chat.uploads import UPLOAD_TYPES
@@ -78,7 +78,7 @@ def _chat_column(services: Services, rows: list[dict[str, Any]]) -> dict[str, An
             buttons=[], feedback_options=None, placeholder=PLACEHOLDER, examples=examples(rows) or None,
         )
         box = gr.Textbox(
-            elem_id="question", show_label=False, placeholder=QUESTION_PLACEHOLDER, autofocus=True,
+            elem_id="question", show_label=False, placeholder=LOADING_PLACEHOLDER, autofocus=True, interactive=False,
             submit_btn="Ask", max_length=settings.max_question_chars,
         )
         note = gr.HTML("", elem_id="turn-note", js_on_load=None)
@@ -129,6 +129,9 @@ def _side_column(view_document: Callable[[dict[str, Any]], str], rows: list[dict
     return {"sources": sources, "files": files, "status": status, "docs": docs}
 
 
+LISTED = "() => { document.body.dataset.generators = 'listed'; }"  # the states are shown (pages and tests wait on it)
+
+
 def _wire_generators(services: Services, ui: dict[str, Any]) -> None:
     """Fresh generator states when the page loads; the chosen one's problem shown as soon as it is picked."""
 
@@ -143,7 +146,8 @@ def _wire_generators(services: Services, ui: dict[str, Any]) -> None:
         return _gen_note(services.states.check(chosen) if chosen else None)
 
     private = {"api_visibility": "private", "show_progress": "hidden"}
-    ui["app"].load(listed, [ui["gen"]], [ui["gen"], ui["gen_note"]], **private)
+    shown = ui["app"].load(listed, [ui["gen"]], [ui["gen"], ui["gen_note"]], **private)
+    shown.then(None, js=LISTED, api_visibility="private")
     ui["gen"].change(picked, [ui["gen"]], [ui["gen_note"]], queue=False, **private)
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
 
 QUESTION_PLACEHOLDER = "Ask a question about your documents…"
+LOADING_PLACEHOLDER = "Loading…"  # until the page's conversation is restored (a question asked sooner would be lost)
 BUSY_PLACEHOLDER = "Answering… press Stop to halt it, or wait to ask the next question."
 BUSY_NOTE = (
     '<p class="turn-note busy" role="status"><span class="spinner" aria-hidden="true"></span>Answering… '
@@ -36,6 +37,7 @@ class Services:
     assistant: Assistant
     store: ConversationStore
     states: GeneratorStates
+    halted: set[str] = field(default_factory=set)  # asks whose Stop was pressed: their stream ends at its next piece
 
 
 @dataclass
@@ -48,6 +50,7 @@ class ChatState:
     replacing: bool = False  # the pending question replaces the last turn (regenerate, edit-and-resend)
     editing: bool = False  # the question box holds the last question, to be edited and sent again
     asking: bool = False  # an answer for `pending` is due: the answering event runs it
+    ask_id: str = ""  # names the ask in flight, so that Stop reaches its stream
 
     @property
     def shown(self) -> list[Turn]:

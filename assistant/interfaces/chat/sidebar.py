@@ -3,6 +3,7 @@ confirmation), "New conversation", and the current conversation restored when th
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -12,6 +13,9 @@ from assistant.interfaces.chat import render as r
 from assistant.interfaces.chat.conversations import Conversation, file_name
 from assistant.interfaces.chat.documents import document_rows, examples
 from assistant.interfaces.chat.session import OUTPUTS, ChatState, Services, controls, emit, messages, panel, user_of
+
+log = logging.getLogger(__name__)
+FOCUS_BOX = "() => { document.querySelector('#question textarea')?.focus(); }"
 
 STORAGE_KEY = "askdocs-conversation"  # where the browser keeps the id of the conversation on screen
 EMPTY = '<p class="empty conv-empty">No saved conversations yet. Each answered question is saved here.</p>'
@@ -103,8 +107,12 @@ def wire(services: Services, ui: dict[str, Any], running: list[Any]) -> None:
         return fresh(services, user_of(request))
 
     def restore(current: str | None, request: gr.Request) -> tuple[Any, ...]:
-        """The conversation this browser had on screen, reloaded from the store."""
-        return opened(services, current, user_of(request))
+        """The conversation this browser had on screen, reloaded from the store (the box opens either way)."""
+        try:
+            return opened(services, current, user_of(request))
+        except Exception:  # noqa: BLE001 - the page must still be usable
+            log.exception("restoring the conversation failed")
+            return emit(**controls(ChatState(), busy=False, box_value=""))
 
     def open_conversation(evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
         """Open the clicked conversation."""
@@ -123,7 +131,8 @@ def wire(services: Services, ui: dict[str, Any], running: list[Any]) -> None:
     ui["convs"].open_conv(open_conversation, None, cancels=running, **quick)
     ui["convs"].rename_conv(rename, [ui["state"]], ui["convs"], queue=False, api_visibility="private")
     ui["convs"].delete_conv(delete, [ui["state"]], cancels=running, **quick)
-    ui["app"].load(restore, [ui["current"]], **quick)
+    restored = ui["app"].load(restore, [ui["current"]], **quick)
+    restored.then(None, js=FOCUS_BOX, api_visibility="private")  # the box was locked until now: focus it again
 
 
 def export_function(services: Services) -> Any:

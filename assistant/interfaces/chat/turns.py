@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +38,7 @@ NO_FILTER = "Answering from chosen documents only is not available in this versi
 
 def begin(services: Services, state: ChatState, question: str, generator: str) -> tuple[Any, ...]:
     """Show the question at once with a 'waiting' answer and lock the box; a generator that cannot answer refuses."""
-    state = replace(state, pending=question, editing=False, asking=True)
+    state = replace(state, pending=question, editing=False, asking=True, ask_id=uuid.uuid4().hex)
     generator_state = services.states.check(generator) if generator else None
     if generator_state is not None and not generator_state.usable:
         state = replace(state, asking=False)
@@ -69,8 +71,10 @@ def edit_last(state: ChatState) -> tuple[Any, ...]:
     return emit(state=state, **controls(state, busy=False, box_value=state.last_question if state.editing else ""))
 
 
-def stopped(state: ChatState) -> tuple[Any, ...]:
+def stopped(state: ChatState, services: Services | None = None) -> tuple[Any, ...]:
     """After Stop: the draft is dropped (nothing saved) and 'Stopped.' shown; Regenerate asks again."""
+    if services is not None and state.ask_id:
+        services.halted.add(state.ask_id)  # the stream shows nothing more and ends at its next piece
     state = replace(state, asking=False)
     return emit(chat=messages(state, r.render_stopped()), state=state, **controls(state, busy=False))
 
@@ -105,19 +109,18 @@ def answer(
         yield emit()
         return
     yield emit(chat=messages(state, r.render_pending()))
-    draft, final, tail = "", None, ""
+    final, tail = None, ""
     try:
-        for event in stream(services, state, generator, sources or []):
-            if isinstance(event, Answer):
-                final = event
-                break
-            draft += event
-            yield emit(chat=messages(state, r.render_draft(draft)))
+        final = yield from _drafts(services, state, generator, sources or [])
     except AssistantError as exc:
         tail = r.render_error(exc.user_message())
     except Exception:  # noqa: BLE001 - never a stack trace in the chat
         log.exception("answering failed")
         tail = r.render_error(GENERIC_ERROR)
+    if state.ask_id in services.halted:
+        services.halted.discard(state.ask_id)
+        yield stopped(state)
+        return
     if final is None:
         state = replace(state, asking=False)
         yield emit(chat=messages(state, tail), state=state, **controls(state, busy=False))
@@ -129,6 +132,22 @@ def answer(
         chat=messages(state), sources=panel(state), state=state, current=state.conversation,
         convs=conversation_list(services, user_of(request), state.conversation), **controls(state, busy=False),
     )
+
+
+def _drafts(
+    services: Services, state: ChatState, generator: str, sources: Sequence[str]
+) -> Generator[tuple[Any, ...], None, Answer | None]:
+    """Yield the growing draft; return the Answer, or None once Stop was pressed (the stream is closed then)."""
+    draft = ""
+    with closing(stream(services, state, generator, sources)) as events:
+        for event in events:
+            if state.ask_id in services.halted:
+                return None
+            if isinstance(event, Answer):
+                return event
+            draft += event
+            yield emit(chat=messages(state, r.render_draft(draft)))
+    return None
 
 
 def save(services: Services, state: ChatState, final: Answer, user: str) -> ChatState:
@@ -183,7 +202,11 @@ def wire(services: Services, ui: dict[str, Any]) -> list[Any]:
     regenerated = ui["regen"].click(again, [ui["state"], ui["gen"]], **quick)
     ui["edit"].click(edit_last, [ui["state"]], **quick)
     running = [event.then(**streamed) for event in (typed, picked, regenerated)]
-    halted = ui["stop"].click(stopped, [ui["state"]], cancels=running, **quick)
+    def halt(state: ChatState) -> tuple[Any, ...]:
+        """Stop."""
+        return stopped(state, services)
+
+    halted = ui["stop"].click(halt, [ui["state"]], cancels=running, **quick)
     halted.then(stopped, [ui["state"]], **quick)  # once more after the cancel: a piece in flight may have landed
     return running
 
