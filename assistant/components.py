@@ -46,7 +46,7 @@ def _local(settings: Settings):  # noqa: ANN202
     from assistant.adapters.llamacpp_generator import LlamaCppGenerator
 
     system = load_prompt(settings.prompts_dir, "system")
-    answer = load_prompt(settings.prompts_dir, "answer")
+    answer = load_prompt(settings.prompts_dir, settings.profile("local").prompt)
     return LlamaCppGenerator(settings.local, system, answer)
 
 
@@ -55,7 +55,7 @@ def _openai(settings: Settings):  # noqa: ANN202
     from assistant.adapters.openai_generator import OpenAIGenerator
 
     system = load_prompt(settings.prompts_dir, "system")
-    answer = load_prompt(settings.prompts_dir, "answer")
+    answer = load_prompt(settings.prompts_dir, settings.profile("openai").prompt)
     return OpenAIGenerator(settings.openai, settings.api_key(), settings.openai.api_key_env, system, answer)
 
 

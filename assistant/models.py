@@ -175,6 +175,10 @@ class Answer:
     tokens: int | None = None  # completion tokens the generator reports producing (None: not reported)
     prompt_tokens: int | None = None  # prompt tokens the generator reports reading (None: not reported)
     fallback: bool = False  # the generator failed, so quoted evidence is shown instead
+    # what the verifier did with the draft: kept, corrected (sentences dropped), replaced (by quotes),
+    # abstained (the generator said the documents don't answer), failed (the generator failed: quotes shown),
+    # or "" (no draft was written)
+    draft_outcome: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape shared by the CLI, the Python API and the HTTP API."""
@@ -199,7 +203,12 @@ class GenerationInput:
     # set by the generator once it has finished: completion tokens it produced (None when it does not know)
     completion_tokens: int | None = None
     prompt_tokens: int | None = None  # likewise, the prompt tokens it read
+    # whole retrieved passages (citation number, "Title › Section", text) for a generator that reads them
+    passages: list[tuple[int, str, str]] = field(default_factory=list)
 
     def sources_block(self) -> str:
-        """Numbered sources for a prompt."""
+        """Numbered sources for a prompt: the passages with their headings when given, else the sentences."""
+        if self.passages:
+            return "\n\n".join(f"[{n}] ({where})\n{text}" if where else f"[{n}]\n{text}"
+                                 for n, where, text in self.passages)
         return "\n".join(f"[{n}] {text}" for n, text in self.evidence)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -12,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
+from assistant.answering.attach import abstention, finish
 from assistant.answering.conflicts import disagreement, disagreement_text
 from assistant.answering.date_answers import answer_dates, citations
 from assistant.answering.dates import DateAnswer, publication_date
 from assistant.answering.evidence import Evidence, gather
 from assistant.answering.publisher import answer_publisher
 from assistant.answering.question import fix_question_words, respell
+from assistant.answering.reading import passages_for, says_not_found, without_token
 from assistant.answering.summary import (
     Overview,
     key_sentences,
@@ -26,7 +27,7 @@ from assistant.answering.summary import (
     title_match,
     which_document,
 )
-from assistant.answering.verify import Verdict, verify
+from assistant.answering.verify import Verdict, verify, verify_claims
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -44,25 +45,17 @@ from assistant.ingest.consistency import (
     wipe_index,
 )
 from assistant.ingest.pipeline import Ingestor, IngestReport
-from assistant.models import Answer, Citation, GenerationInput, Hit
+from assistant.models import Answer, GenerationInput, Hit
 from assistant.protocols import Generator
 from assistant.registry import EMBEDDERS, GENERATORS, STORES
 from assistant.retrieval.condense import condense
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.lexical import LexicalIndex, damaged, is_damage
 from assistant.retrieval.scope import resolve_sources
-from assistant.settings import Settings, load_settings
+from assistant.settings import GeneratorProfile, Settings, load_settings
 from assistant.text import plain_question, recase, strip_idioms
 
 log = logging.getLogger(__name__)
-
-
-def abstention(question: str) -> str:
-    """The message shown when the documents do not answer."""
-    return (
-        f"The documents don't say. I found no passage in the indexed documents that answers "
-        f"“{question.strip()}”."
-    )
 
 
 class Assistant:
@@ -199,16 +192,26 @@ class Assistant:
         scope = None if named is None else self.lexical.chunks_of(named)
         hits, cased, evidence = self.evidence(standalone, timings, scope)
         base.retrieved = hits
-        if settled := self._settled(base, cased, evidence, scope, timings, start):
+        profile = self.settings.profile(gen.name)
+        if settled := self._settled(base, cased, evidence, scope, timings, start, profile):
             yield settled
             return
-        yield from self._generated(base, gen, GenerationInput(
-            question=cased,
-            evidence=[(self._numbers(hits)[s.hit.chunk.id], s.text)
-                      for s in evidence.sentences[: self.settings.retrieval.evidence_sentences]],
-            kind=evidence.kind,
-            history=list(history or []),
-        ), evidence, timings, start)
+        data = self._input(cased, hits, evidence, history, profile)
+        yield from self._generated(base, gen, data, evidence, timings, start, profile)
+
+    def _input(
+        self, question: str, hits: list[Hit], evidence: Evidence, history: Any, profile: GeneratorProfile
+    ) -> GenerationInput:
+        """What the generator reads: the best evidence sentences, and the whole passages when it reads them."""
+        number_of = self._numbers(hits)
+        best = evidence.sentences[: self.settings.retrieval.evidence_sentences]
+        data = GenerationInput(
+            question=question, evidence=[(number_of[s.hit.chunk.id], s.text) for s in best],
+            kind=evidence.kind, history=list(history or []),
+        )
+        if profile.reads == "passages":
+            data.passages = passages_for(hits, number_of, profile.passage_chars, profile.abstain_token)
+        return data
 
     def _named(self, sources: Sequence[str] | None) -> list[str] | None:
         """The indexed documents a question is limited to (None: all); an empty or unknown name is an error."""
@@ -224,23 +227,27 @@ class Assistant:
         return {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
 
     def _settled(
-        self, base: Answer, cased: str, evidence: Evidence, scope: set[str] | None, timings: dict, start: float
+        self, base: Answer, cased: str, evidence: Evidence, scope: set[str] | None, timings: dict, start: float,
+        profile: GeneratorProfile,
     ) -> Answer | None:
         """The answer when no draft is needed: a computed date, an abstention, or two sources that disagree."""
         if dated := self._dated(cased, evidence, scope) or self._published(cased, evidence, scope):
             base.answer, base.citations = citations(dated)
             base.abstained, base.timings_ms = False, {**timings, "total": _ms(start)}
             return base
-        if evidence.answerability < self.settings.verify.abstain_threshold:
+        floor = profile.abstain_threshold
+        floor = self.settings.verify.abstain_threshold if floor is None else floor
+        if not evidence.sentences or evidence.answerability < floor:
             base.answer = abstention(base.standalone_question)
             base.timings_ms = {**timings, "total": _ms(start)}
             return base
         if verdict := _disagreeing(cased, evidence, self._numbers(base.retrieved)):  # both sides shown, none chosen
-            return self._finish(base, verdict, base.retrieved, evidence, "", {**timings, "total": _ms(start)})
+            return finish(base, verdict, base.retrieved, "", {**timings, "total": _ms(start)})
         return None
 
     def _generated(
-        self, base: Answer, gen: Generator, data: GenerationInput, evidence: Evidence, timings: dict, start: float
+        self, base: Answer, gen: Generator, data: GenerationInput, evidence: Evidence, timings: dict, start: float,
+        profile: GeneratorProfile,
     ) -> Iterator[str | Answer]:
         """Stream the generator's draft, then the draft verified against the evidence."""
         t = time.perf_counter()
@@ -254,13 +261,24 @@ class Assistant:
             draft, failure = "", f"{exc}; showing quoted evidence instead."  # a partial draft is not shown
         timings["generate"] = _ms(t)
         base.tokens, base.prompt_tokens, base.fallback = data.completion_tokens, data.prompt_tokens, bool(failure)
+        if profile.believe_abstention and says_not_found(draft, profile.abstain_token):
+            base.answer, base.draft, base.draft_outcome = abstention(base.standalone_question), draft, "abstained"
+            base.notes = ["The model found no answer in what it read."]
+            base.timings_ms = {**timings, "total": _ms(start)}
+            yield base
+            return
         t = time.perf_counter()
-        number_of = self._numbers(base.retrieved)
-        verdict = verify(draft, data, evidence, self.embedder, self.settings.verify, number_of)
+        number_of, options = self._numbers(base.retrieved), self.settings.verify
+        if profile.check == "claims":
+            claims = without_token(draft, profile.abstain_token)
+            verdict = verify_claims(claims, data, evidence, self.embedder, options, number_of, profile.on_topic_top)
+        else:
+            verdict = verify(draft, data, evidence, self.embedder, options, number_of)
         timings["verify"] = _ms(t)
         if failure:
             verdict.notes.insert(0, failure)
-        yield self._finish(base, verdict, base.retrieved, evidence, draft, {**timings, "total": _ms(start)})
+        base.draft_outcome = "failed" if failure else verdict.outcome
+        yield finish(base, verdict, base.retrieved, draft, {**timings, "total": _ms(start)})
 
     def evidence(
         self, standalone: str, timings: dict[str, float] | None = None, scope: set[str] | None = None
@@ -363,33 +381,6 @@ class Assistant:
     def _titles(self) -> dict[str, str]:
         """Each indexed document's title (for naming documents in a message)."""
         return {source: title or Path(source).name for source, title, _ in self.catalog()}
-
-    def _finish(
-        self, base: Answer, verdict: Verdict, hits: list[Hit], evidence: Evidence, draft: str, timings: dict[str, float]
-    ) -> Answer:
-        """Renumber citations in order of appearance and attach the cited passages."""
-        by_number = {n: hit for n, hit in enumerate(hits, start=1)}
-        quotes = {s.hit.chunk.id: s for s in verdict.cited}
-        order: dict[int, int] = {}
-        for match in re.finditer(r"\[(\d+)\]", verdict.text):
-            order.setdefault(int(match.group(1)), len(order) + 1)
-        text = re.sub(r"\[(\d+)\]", lambda m: f"[{order.get(int(m.group(1)), m.group(1))}]", verdict.text)
-        citations = []
-        for old, new in sorted(order.items(), key=lambda kv: kv[1]):
-            hit = by_number[old]
-            quote = quotes.get(hit.chunk.id)
-            citations.append(
-                Citation(
-                    id=new,
-                    chunk=hit.chunk,
-                    score=hit.dense,
-                    quote_start=quote.start if quote else None,
-                    quote_end=quote.end if quote else None,
-                )
-            )
-        base.answer, base.abstained, base.citations = text, False, citations
-        base.notes, base.draft, base.timings_ms = verdict.notes, draft, timings
-        return base
 
 
 def _disagreeing(question: str, evidence: Evidence, number_of: dict[str, int]) -> Verdict | None:

@@ -11,9 +11,9 @@ import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -75,6 +75,27 @@ class VerifySettings(BaseModel):
     support_threshold: float = 0.55
     # minimum share of an answer sentence's content words found in the cited passage
     min_token_support: float = 0.75
+
+
+class GeneratorProfile(BaseModel):
+    """How one generator is used: what it reads, whether its abstention is believed, how its draft is checked."""
+
+    # the defaults are the measured behaviour for the tiny default model; a capable model reads whole passages
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key in [profiles.<name>] is an error, never ignored
+
+    reads: Literal["sentences", "passages"] = "sentences"  # the best evidence sentences, or the retrieved chunks
+    prompt: str = Field("answer", pattern=r"^[\w-]+$")  # prompts/<prompt>.txt (answer_passages: [n] per claim)
+    passage_chars: int = Field(4000, ge=1)  # the passages' budget in characters (about 4 per token), best first
+    # its reply holding only this (case and punctuation aside) is believed as an abstention when believe_abstention
+    abstain_token: str = "NOT IN THE DOCUMENTS"
+    believe_abstention: bool = False
+    # evidence below this score abstains before the model reads (None: verify.abstain_threshold)
+    abstain_threshold: float | None = None
+    # "draft": a draft that misses the best evidence is replaced by quotes; "claims": each sentence is checked on
+    # its own (paraphrase kept, an unsupported sentence dropped), quotes only when no sentence is left
+    check: Literal["draft", "claims"] = "draft"
+    on_topic_top: int = Field(8, ge=1)  # "claims": a kept sentence must rest on one of the question's best ones
 
 
 class ApiSettings(BaseModel):
@@ -141,6 +162,12 @@ class Settings(BaseSettings):
     ui_port: int = 7860
     ui: UISettings = Field(default_factory=UISettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    # per generator name ([profiles.local] in the settings file); a generator without one gets the defaults
+    profiles: dict[str, GeneratorProfile] = Field(default_factory=dict)
+
+    def profile(self, generator: str) -> GeneratorProfile:
+        """How a generator is used (its [profiles.<name>] table, else the defaults)."""
+        return self.profiles.get(generator) or GeneratorProfile()
 
     @property
     def encoders_dir(self) -> Path:
@@ -285,11 +312,20 @@ def refuse_unknown_env(settings: Settings, environ: Mapping[str, str] | None = N
     """A ConfigError for each ASSISTANT_* variable that is no setting and no variable the settings name."""
     environ = os.environ if environ is None else environ
     known = {_env_form(name) for name in setting_names()} | _named_variables(settings)
-    unknown = [v for v in environ if v.upper().startswith(ENV_PREFIX) and v.upper() not in known]
+    unknown = [
+        v for v in environ if v.upper().startswith(ENV_PREFIX) and v.upper() not in known and not _profile_env(v)
+    ]
     if unknown:
         dotted = {v: v[len(ENV_PREFIX):].lower().replace(ENV_DELIMITER, ".") for v in unknown}
         lines = [_unknown_message(dotted[v], v, " in the environment", _env_form) for v in sorted(unknown)]
         raise ConfigError("\n".join(lines), "Unset the variable or correct its name.")
+
+
+def _profile_env(variable: str) -> bool:
+    """ASSISTANT_PROFILES__<GENERATOR>__<FIELD>: a generator profile's setting (any generator name)."""
+    head, _, rest = variable.upper().partition(ENV_DELIMITER)
+    name, _, leaf = rest.rpartition(ENV_DELIMITER)
+    return head == f"{ENV_PREFIX}PROFILES" and bool(name) and leaf.lower() in GeneratorProfile.model_fields
 
 
 def _built(**values: Any) -> Settings:

@@ -192,3 +192,26 @@ def test_empty_index_error_names_the_folder_from_the_file(tmp_path: Path, monkey
         assistant.ask("What is indexed?")
     assert str((folder / "my-index").resolve()) in str(err.value)
     assert not (elsewhere / "my-index").exists()
+
+
+def test_generator_profiles_from_the_file_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text('[profiles.local]\nreads = "passages"\ncheck = "claims"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    monkeypatch.setenv("ASSISTANT_PROFILES__LOCAL__BELIEVE_ABSTENTION", "true")
+    settings = load_settings()
+    local = settings.profile("local")
+    assert (local.reads, local.check, local.believe_abstention) == ("passages", "claims", True)
+    assert settings.profile("openai").reads == "sentences"  # a generator without a profile keeps the defaults
+
+
+def test_a_misspelt_profile_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text('[profiles.local]\nreeds = "passages"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="profiles.local.reeds"):
+        load_settings()
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("ASSISTANT_PROFILES__LOCAL__REEDS", "passages")
+    with pytest.raises(ConfigError, match="profiles.local.reeds"):
+        load_settings()

@@ -37,11 +37,25 @@ class Verdict:
     cited: list[Sentence] = field(default_factory=list)  # supporting sentence per kept claim
     notes: list[str] = field(default_factory=list)
     fell_back: bool = False
+    dropped: int = 0  # draft sentences removed as unsupported
+
+    @property
+    def outcome(self) -> str:
+        """What became of the draft: kept, corrected (sentences dropped) or replaced (by quoted evidence)."""
+        return "replaced" if self.fell_back else "corrected" if self.dropped else "kept"
+
+
+MAX_MARKER = 99  # a citation number; "[0, 999999999]" is a range the sources write, not a marker
 
 
 def strip_markers(text: str) -> str:
-    """Remove [n] markers the model wrote; attribution is ours."""
-    return _MARKER.sub("", text).strip()
+    """Remove [n] markers the model wrote (attribution is ours); a bracketed range or list of values stays."""
+
+    def marker(m: re.Match[str]) -> str:
+        values = [int(v) for v in m.group(1).split(",")]
+        return "" if all(1 <= v <= MAX_MARKER for v in values) else m.group(0)
+
+    return _MARKER.sub(marker, text).strip()
 
 
 def _word_stems(text: str) -> list[str]:
@@ -164,17 +178,8 @@ def verify(
 ) -> Verdict:
     """Keep supported sentences (re-cited), drop the rest; fall back to quoted evidence."""
     claims = _claims(draft)
-    verdict = Verdict(text="")
-    kept: list[str] = []
+    verdict, kept = _checked(claims, evidence, embedder, options, number_of)
     top_ids = {id(evidence.sentences[0])}  # the answer must rest on the best evidence, not on a side remark
-    if claims:
-        for claim, vector in zip(claims, embedder.embed(claims), strict=True):
-            support = _support(claim, vector, evidence, options)
-            if support is None:
-                verdict.notes.append(f"Removed a sentence the sources do not support: “{claim}”")
-                continue
-            kept.append(f"{claim.rstrip('.!? ')} [{number_of[support.hit.chunk.id]}].")
-            verdict.cited.append(support)
     on_topic = any(id(s) in top_ids for s in verdict.cited)
     if data.kind == "yesno" and kept and not _yes_no_consistent(claims, data.question, evidence):
         verdict.notes.append("The model's yes/no did not match the evidence.")
@@ -186,11 +191,52 @@ def verify(
     if not kept or not on_topic:
         if kept and not verdict.notes[-1:]:
             verdict.notes.append("The model's answer did not address the question.")
-        verdict.text = extractive_answer(data)
-        verdict.cited = [s for s in evidence.sentences[:2] if " ".join(s.text.split()) in verdict.text][:2]
-        verdict.fell_back = True
-        return verdict
+        return _quoted(verdict, data, evidence)
     verdict.text = " ".join(kept)
+    return verdict
+
+
+def verify_claims(
+    draft: str, data: GenerationInput, evidence: Evidence, embedder: Embedder, options: VerifySettings,
+    number_of: dict[str, int], on_topic_top: int,
+) -> Verdict:
+    """Each sentence alone: kept in its own words when supported, dropped when not; quotes when none is left."""
+    claims = _claims(draft)
+    verdict, kept = _checked(claims, evidence, embedder, options, number_of)
+    if data.kind == "yesno" and kept and not _yes_no_consistent(claims, data.question, evidence):
+        verdict.notes.append("The model's yes/no did not match the evidence.")
+        return _quoted(verdict, data, evidence)
+    best = {id(s) for s in evidence.sentences[:on_topic_top]}
+    if kept and any(id(s) in best for s in verdict.cited):
+        verdict.text = " ".join(kept)
+        return verdict
+    if kept:
+        verdict.notes.append("The model's answer did not rest on the passages that match the question.")
+    return _quoted(verdict, data, evidence)
+
+
+def _checked(
+    claims: list[str], evidence: Evidence, embedder: Embedder, options: VerifySettings, number_of: dict[str, int]
+) -> tuple[Verdict, list[str]]:
+    """Each claim with its support: the kept ones re-cited (in the claim's own words), the others noted."""
+    verdict = Verdict(text="")
+    kept: list[str] = []
+    for claim, vector in zip(claims, embedder.embed(claims) if claims else [], strict=True):
+        support = _support(claim, vector, evidence, options)
+        if support is None:
+            verdict.notes.append(f"Removed a sentence the sources do not support: “{claim}”")
+            verdict.dropped += 1
+            continue
+        kept.append(f"{claim.rstrip('.!? ')} [{number_of[support.hit.chunk.id]}].")
+        verdict.cited.append(support)
+    return verdict, kept
+
+
+def _quoted(verdict: Verdict, data: GenerationInput, evidence: Evidence) -> Verdict:
+    """The draft replaced by quoted evidence (the best sentences, cited)."""
+    verdict.text = extractive_answer(data)
+    verdict.cited = [s for s in evidence.sentences[:2] if " ".join(s.text.split()) in verdict.text][:2]
+    verdict.fell_back = True
     return verdict
 
 

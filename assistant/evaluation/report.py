@@ -32,6 +32,9 @@ def markdown(data: dict) -> str:
     lines = [f"# Evaluation report — generator `{data['generator']}`, {data['questions']} questions", ""]
     lines += ["| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in data["headline"].items()]
+    drafts = data.get("drafts") or {}
+    if any(drafts.values()):
+        lines += ["", "Drafts: " + ", ".join(f"{n} {what}" for what, n in drafts.items()) + "."]
     judge = data["judge"]
     lines += ["", f"Citation support judged by **{judge['name']}**: {judge['description']}.", ""]
     lines += ["## By category", ""]

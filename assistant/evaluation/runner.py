@@ -160,6 +160,14 @@ class Report:
             for name, items in sorted(groups.items())
         }
 
+    def drafts(self) -> dict[str, int]:
+        """How many drafts the verifier kept, corrected, replaced or believed as an abstention; failed generators."""
+        counts = {"kept": 0, "corrected": 0, "replaced": 0, "abstained": 0, "failed": 0}
+        for o in self.outcomes:
+            if o.answer.draft_outcome in counts:
+                counts[o.answer.draft_outcome] += 1
+        return counts
+
     def to_json(self) -> dict[str, Any]:
         """Everything in report.json."""
         return {
@@ -167,6 +175,7 @@ class Report:
             "questions": len(self.outcomes),
             "headline": self.headline(),
             "by_category": self.by_category(),
+            "drafts": self.drafts(),
             "judge": self.judge,
             "items": [_item_json(o) for o in self.outcomes],
         }
@@ -190,6 +199,7 @@ def _item_json(o: Outcome) -> dict[str, Any]:
         "citation_supported": o.cites.supported,
         "seconds": round(o.seconds, 3),
         "tokens": o.answer.tokens,
+        "draft": o.answer.draft_outcome,
     }
 
 

@@ -66,6 +66,8 @@ def row(name: str, report: Report) -> dict[str, Any]:
         "mrr": head["mrr"],
         "cite P": head["citation_precision"],
         "cite R": head["citation_recall"],
+        # drafts kept / corrected / replaced / abstained / failed
+        "drafts k/c/r/a/f": "/".join(str(n) for n in report.drafts().values()),
         "p50 s": round(statistics.median(o.seconds for o in report.outcomes), 2),
     }
 
@@ -83,9 +85,9 @@ def run_corpus(root: Path, name: str, halves: list[str], base: Settings, report_
 
 def table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of the rows."""
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for r in rows for k in r))  # a failed row has fewer columns
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    lines += ["| " + " | ".join(str(r.get(k, "")) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
 
 

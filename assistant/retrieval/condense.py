@@ -14,6 +14,15 @@ _ELLIPSIS = re.compile(
     r"(.+?)(?:\s+one|\s+ones)?\s*[?.!]*$",
     re.I,
 )
+_ABOUT = re.compile(r"^(?:what|how)\s+about\s+(?:the\s+)?|^what\s+of\s+(?:the\s+)?", re.I)
+# "And what does it return?": a whole question after "and", not a phrase standing for part of the last one.
+# Auxiliaries only in lower case ("And May?" names a month, "And Will?" a person).
+_ASKS = re.compile(
+    r"^(?:[Ww]hat|[Ww]hich|[Ww]ho|[Ww]hom|[Ww]hose|[Ww]hen|[Ww]here|[Ww]hy|[Hh]ow|is|are|was|were|do|does|did|can|"
+    r"could|should|would|will|may|must|has|have|had)\s+\w"
+)
+_PROFORM = re.compile(r"\s+ones?\s*[?.!]*$", re.I)  # "And who leads the Russian one?": "one" stands for a noun
+_BARE = re.compile(r"^(?:what|which|who|when|where|why|how)$", re.I)  # "And why?": the last question's "why"
 _PRONOUN = re.compile(r"\b(he|she|they|them|his|her|their|it|its|this|that|those|these|there)\b", re.I)
 
 
@@ -73,8 +82,12 @@ def condense(question: str, history: Sequence[dict[str, str]] | None, embedder: 
     if not previous:
         return question
     match = _ELLIPSIS.match(question)
-    if match and len(content_terms(match.group(1))) <= 3:
-        return _substitute(previous, match.group(1), embedder)
+    phrase = _ABOUT.sub("", match.group(1)) if match else ""
+    if match and _BARE.match(phrase.strip()):
+        return f"{question} (about: {previous})"
+    whole = _ASKS.match(phrase) and not _PROFORM.search(question)
+    if match and not whole and len(content_terms(phrase)) <= 3:
+        return _substitute(previous, phrase, embedder)
     if _PRONOUN.search(question) and not names(question):
         context = " ".join(last_turn_names(history or [])[:8]) or previous
         return f"{question} (about: {context})"

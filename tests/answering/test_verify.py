@@ -90,3 +90,10 @@ def test_a_no_rests_on_both_passages_that_settle_it() -> None:
     assert answer.startswith("No — ") and "[1]" in answer and "[2]" in answer
     yes = GenerationInput("Is Thursday's meeting the second round?", [(1, second), (2, first)], "yesno")
     assert "[2]" not in extractive_answer(yes)  # a Yes quotes its best passage only
+
+
+def test_a_bracketed_range_is_no_citation_marker() -> None:
+    from assistant.answering.verify import strip_markers
+
+    assert strip_markers("It must be in the range [0, 999999999] [1].") == "It must be in the range [0, 999999999]."
+    assert strip_markers("Both say so [1, 2]. Then [3]") == "Both say so. Then"

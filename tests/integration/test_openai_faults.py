@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from assistant.settings import OpenAISettings, Settings
+from assistant.settings import GeneratorProfile, OpenAISettings, Settings
 from tests.conftest import SEEDS
 from tests.fake_openai import Step, serve
 from tests.integration.servers import free_port
@@ -110,3 +110,19 @@ def test_api_key_never_shown(make, caplog: pytest.LogCaptureFixture) -> None:  #
     shown = " ".join([answer.answer, *answer.notes, render(answer), caplog.text, repr(assistant.settings)])
     assert "TEST_LLM_KEY" in answer.notes[0]
     assert SECRET not in shown
+
+
+def test_a_reading_profile_sends_whole_passages_and_believes_not_in_the_documents(
+    real_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_LLM_KEY", SECRET)
+    reader = GeneratorProfile(reads="passages", prompt="answer_passages", believe_abstention=True, check="claims")
+    with serve([Step(text="NOT IN THE DOCUMENTS")]) as (url, script):
+        openai = OpenAISettings(base_url=url, model="m", api_key_env="TEST_LLM_KEY", timeout_s=5.0)
+        settings = Settings(index_dir=real_index, seeds_dir=SEEDS, generator="openai", openai=openai,
+                            profiles={"openai": reader})
+        answer = Assistant(settings).ask(QUESTION)
+    prompt = script.requests[0]["messages"][-1]["content"]
+    assert "[1] (" in prompt and "reply with exactly: NOT IN THE DOCUMENTS" in prompt  # numbered, headed passages
+    assert len(prompt) > 1500  # whole chunks, not three sentences
+    assert answer.abstained and answer.draft_outcome == "abstained" and not answer.citations
