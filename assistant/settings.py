@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = Path("seeds")
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
     collection: str = "documents"
-    embedder: str = "minilm"
+    embedder: str = "minilm-onnx"  # fp32 ONNX: the reference vectors; ingests at 1.9× PyTorch's raw encode (issue 15)
     store: str = "chroma"
     generator: str = "local"
     chunk_size: int = 500
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     # sentence vectors for answering: all embedded at ingest (true), or stored as answering first embeds them
     ingest_sentence_vectors: bool = False
     cache_sentence_vectors: bool = True
-    embed_threads: int = 0  # torch CPU threads for the embedder; 0 = torch's default (one per core)
+    embed_threads: int = 0  # CPU threads of the embedder (torch, NumPy or ONNX Runtime); 0 = one per core
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8001 : use a Chroma server instead of index_dir/chroma
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)

@@ -124,7 +124,8 @@ def section(args: argparse.Namespace, rows: dict[tuple[str, int], tuple[dict[str
     lines += [
         f"- generator: `{generator}` (SmolLM2-135M-Instruct Q4_1 through llama.cpp, 2 threads); index of seeds/",
         f"- warm: {w['questions']} questions of `tests/eval/seed_questions.jsonl` (no date-arithmetic ones) × "
-        f"{args.repeats} in one process after a warm-up ask; abstentions (no generation, nothing streamed) are "
+        f"{args.repeats} in one process per encoder (nothing else loaded) after a warm-up ask; abstentions "
+        "(no generation, nothing streamed) are "
         "included in the answer times. First token = first draft piece yielded by `Assistant.ask_stream`. "
         f"Cold = `assistant ask \"{COLD_QUESTION}\"` as a new process.",
         "- embed threads: the setting `embed_threads` (0 = one thread per core = 2 here, a lone question one, "
@@ -147,8 +148,9 @@ def section(args: argparse.Namespace, rows: dict[tuple[str, int], tuple[dict[str
             f"{', '.join(f'{t:.2f}' for t in cold_s)} |"
         )
     lines += ["", "Goals: warm answer p50 ≤ 3 s, first token ≤ 1 s (warm), cold ask ≤ 5 s."]
-    cold_median = median(next(iter(rows.values()))[1])
-    verdict = (f"met ({cold_median:.2f} s)" if cold_median <= 5
+    default = next((r for (e, _), r in rows.items() if e == Settings().embedder), next(iter(rows.values())))
+    cold_median = median(default[1])
+    verdict = (f"met ({cold_median:.2f} s, `{Settings().embedder}`)" if cold_median <= 5
                else f"**missed by {cold_median - 5:.1f} s** ({cold_median:.2f} s)")
     lines += [
         "",
@@ -164,6 +166,24 @@ def section(args: argparse.Namespace, rows: dict[tuple[str, int], tuple[dict[str
     return "\n".join(lines)
 
 
+def one_encoder(encoder: str, args: argparse.Namespace) -> dict:
+    """Cold and warm rows of one encoder (per embed_threads value) and the cold breakdown, on its own index."""
+    name, _, option = encoder.partition("/")
+    rows: dict[int, tuple[dict[str, float], list[float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / encoder.replace("/", "-")
+        settings = Settings(index_dir=index, embedder=name, ingest_sentence_vectors=option == "ingest",
+                            cache_sentence_vectors=option != "nocache")
+        report = Assistant(settings).ingest([ROOT / "seeds"], progress=False)
+        assert report.indexed and not report.errors, report.summary()
+        for threads in [int(t) for t in args.embed_threads.split(",")]:  # 0 first: it cannot undo a 1
+            cold_s = cold(index, args.cold, threads, name)
+            rows[threads] = (warm(Assistant(settings.model_copy(update={"embed_threads": threads})), args.repeats),
+                             cold_s)
+        steps = cold_breakdown(index, int(args.embed_threads.split(",")[0]), name)
+    return {"rows": rows, "steps": steps}
+
+
 def main() -> None:
     """Run and write the section."""
     parser = argparse.ArgumentParser()
@@ -171,27 +191,27 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=3)
     parser.add_argument("--embed-threads", default="0,1", help="values of the setting embed_threads to measure")
     parser.add_argument("--encoders", default="minilm/nocache,minilm,minilm-onnx,minilm-onnx-int8")
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: measure one encoder, print JSON
     args = parser.parse_args()
     offline()
     load_before = load_average()
+    if args.one:  # one encoder in this process: torch, ONNX Runtime and llama.cpp of other rows cannot interfere
+        print(json.dumps(one_encoder(args.one, args)))
+        return
     rows: dict[tuple[str, int], tuple[dict[str, float], list[float]]] = {}
     generator = Settings().generator
-    with tempfile.TemporaryDirectory() as tmp:
-        for encoder in args.encoders.split(","):
-            name, _, option = encoder.partition("/")
-            index = Path(tmp) / encoder.replace("/", "-")
-            settings = Settings(index_dir=index, embedder=name, ingest_sentence_vectors=option == "ingest",
-                                cache_sentence_vectors=option != "nocache")
-            report = Assistant(settings).ingest([ROOT / "seeds"], progress=False)
-            assert report.indexed and not report.errors, report.summary()
-            for threads in [int(t) for t in args.embed_threads.split(",")]:  # 0 first: it cannot undo a 1
-                cold_s = cold(index, args.cold, threads, name)
-                print(f"{encoder} threads {threads} cold: {cold_s}", flush=True)
-                w = warm(Assistant(settings.model_copy(update={"embed_threads": threads})), args.repeats)
-                print(w, flush=True)
-                rows[(encoder, threads)] = (w, cold_s)
-        steps = cold_breakdown(index, int(args.embed_threads.split(",")[0]), name)
-        print(steps, flush=True)
+    steps: list[tuple[str, float]] = []
+    for encoder in args.encoders.split(","):
+        command = [sys.executable, __file__, "--one", encoder, "--repeats", str(args.repeats), "--cold",
+                   str(args.cold), "--embed-threads", args.embed_threads]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=3600)
+        if done.returncode != 0:
+            sys.exit(f"{encoder} failed: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        for threads, (w, cold_s) in result["rows"].items():
+            rows[(encoder, int(threads))] = (w, cold_s)
+            print(f"{encoder} threads {threads}: warm {w}, cold {cold_s}", flush=True)
+        steps = [(str(a), float(b)) for a, b in result["steps"]]
     text = section(args, rows, load_before, generator, steps)
     print(text)
     write_section("e2e", text)

@@ -87,7 +87,8 @@ def run_row(label: str, generator: str, update: dict[str, Any], args: argparse.N
 def seed_row(base: Settings, label: str) -> dict[str, Any]:
     """The seed set on the seed article's own index (index/corpora/<embedder>/seed-article)."""
     index = base.index_dir / "corpora" / base.embedder / "seed-article"
-    settings = base.model_copy(update={"index_dir": index, "encoder_cache_dir": index.parent / "encoders"}, deep=True)
+    cache = base.encoder_cache_dir or index.parent / "encoders"
+    settings = base.model_copy(update={"index_dir": index, "encoder_cache_dir": cache}, deep=True)
     assistant = Assistant(settings)
     assistant.ingest([ROOT / "seeds"], progress=False)
     judge = make_judge(assistant.embedder, settings.verify)

@@ -87,6 +87,10 @@ class MiniLMEmbedder:
         assert self._model is not None
         return self._model.embed_documents(list(texts))
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text is encoded with: the ingest batches texts of equal token length (least padding)."""
+        return self._small_model().token_counts(texts)
+
     def _small_model(self) -> NumpyMiniLM:
         """The NumPy encoder (loaded once)."""
         with self._lock:

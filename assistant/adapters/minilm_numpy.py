@@ -74,6 +74,10 @@ class NumpyMiniLM:
         self.tokenizer.enable_truncation(int(st_config["max_seq_length"]))
         self.tokenizer.no_padding()
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text is encoded with (truncated as the model reads it)."""
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
+
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit vectors, one row per text; texts of similar length are batched together."""
         encodings = self.tokenizer.encode_batch(list(texts))

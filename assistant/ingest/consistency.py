@@ -128,13 +128,23 @@ def encoder_identity(embedder: Embedder, name: str) -> dict[str, str]:
 
 
 def _describe(identity: dict[str, str]) -> str:
-    """'minilm-onnx-int8 (all-MiniLM-L6-v2, int8)'."""
-    return f"{identity.get('embedder', '?')} ({identity.get('model', '?')}, {identity.get('precision', '?')})"
+    """'minilm-onnx-int8 (all-MiniLM-L6-v2, int8, <quantisation>)'."""
+    recipe = f", {identity.get('quantisation') or 'an earlier quantisation'}" if _quantised(identity) else ""
+    return f"{identity.get('embedder', '?')} ({identity.get('model', '?')}, {identity.get('precision', '?')}{recipe})"
+
+
+def _quantised(identity: dict[str, str]) -> bool:
+    """Whether the identity is of a quantised encoder (its recipe then decides its vector space)."""
+    return identity.get("precision", "fp32") not in ("fp32", "unknown")
 
 
 def same_vectors(a: dict[str, str], b: dict[str, str]) -> bool:
-    """Two encoders whose vectors may share an index: same model and precision, and same weights when known."""
-    return all(a.get(k) == b.get(k) for k in _SAME_SPACE if k in a and k in b) and "model" in a and "model" in b
+    """Two encoders whose vectors may share an index: same model, precision and quantisation, same weights if known.
+
+    A quantised record without a recipe is of an earlier quantisation, which is another vector space.
+    """
+    same = all(a.get(k) == b.get(k) for k in _SAME_SPACE if k in a and k in b) and "model" in a and "model" in b
+    return same and a.get("quantisation", "") == b.get("quantisation", "")
 
 
 def check_encoder(lexical: LexicalIndex, store: Store, current: dict[str, str], index_dir: Path) -> None:

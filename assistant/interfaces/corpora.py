@@ -37,7 +37,8 @@ def corpus_names(root: Path, half: str) -> list[str]:
 def corpus_assistant(root: Path, name: str, base: Settings) -> Assistant:
     """An assistant on one corpus's own index (under index_dir/corpora/<embedder>/<name>), brought up to date."""
     index = base.index_dir / "corpora" / base.embedder / name
-    update = {"index_dir": index, "seeds_dir": root / name / "docs", "encoder_cache_dir": index.parent / "encoders"}
+    update = {"index_dir": index, "seeds_dir": root / name / "docs",
+              "encoder_cache_dir": base.encoder_cache_dir or index.parent / "encoders"}
     settings = base.model_copy(update=update, deep=True)  # one encoder graph build serves every corpus
     assistant = Assistant(settings)
     print(assistant.ingest([root / name / "docs"], progress=False).summary(), file=sys.stderr)

@@ -129,3 +129,46 @@ def test_cli_rebuild_replaces_an_index_built_by_another_encoder(
     assert "1 indexed" in capsys.readouterr().out
     lexical = LexicalIndex(index / "lexical.sqlite")  # the rebuild replaced the file the old handle had open
     assert json.loads(lexical.meta(ENCODER_KEY) or "{}")["embedder"] == "fake"
+
+
+class QuantisedEmbedder(NamedEmbedder):
+    """An int8 encoder that names its quantisation recipe (or none, as before recipes were recorded)."""
+
+    def __init__(self, recipe: str | None) -> None:
+        super().__init__("int8")
+        self.recipe = recipe
+
+    def identity(self) -> dict[str, str]:
+        return {**super().identity(), **({"quantisation": self.recipe} if self.recipe else {})}
+
+
+def test_another_quantisation_of_the_same_model_is_another_vector_space(fake_settings: Settings) -> None:
+    old = _assistant(fake_settings, "int8", name="fake-int8")
+    old.embedder = QuantisedEmbedder(None)
+    old.ingest([SEED_FILE], progress=False)
+    new = _assistant(fake_settings, "int8", name="fake-int8")
+    new.embedder = QuantisedEmbedder("s8, feed-forward output fp32")
+    with pytest.raises(ConfigError) as failure:
+        new.ask("Who leads the delegation?")
+    message = str(failure.value)
+    assert "an earlier quantisation" in message and "s8, feed-forward output fp32" in message, message
+    assert new.ingest([SEED_FILE], progress=False, rebuild=True).indexed == 1
+    again = _assistant(fake_settings, "int8", name="fake-int8")
+    again.embedder = QuantisedEmbedder("s8, feed-forward output fp32")
+    assert again.ask("Who leads the delegation?").answer  # same recipe: no mismatch
+
+
+class CountingEmbedder(NamedEmbedder):
+    """Counts the longest text as the fewest 'tokens', so that characters and its counts order texts oppositely."""
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        return [-len(t) for t in texts]
+
+
+def test_ingest_batches_texts_by_the_embedders_token_counts(fake_settings: Settings) -> None:
+    assistant = _assistant(fake_settings.model_copy(update={"embed_batch_size": 2}), "fp32")
+    assistant.embedder = CountingEmbedder("fp32")
+    assistant.ingest([SEED_FILE], progress=False)
+    batches = [batch for batch in assistant.embedder.calls if len(batch) > 1]
+    lengths = [len(t) for batch in batches for t in batch]
+    assert len(batches) >= 3 and lengths == sorted(lengths, reverse=True)  # fewest of its tokens first

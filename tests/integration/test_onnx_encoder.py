@@ -63,3 +63,30 @@ def test_a_cached_graph_is_reused_and_an_altered_one_rebuilt(cache: Path) -> Non
         handle.write(b"\0" * 64)
     rebuilt, again = build(model, cache, "int8")
     assert again["sha256"] == sha256(rebuilt) == record["sha256"]
+
+
+def test_int8_keeps_the_feed_forward_outputs_fp32_and_a_graph_of_another_recipe_is_rebuilt(cache: Path) -> None:
+    import onnx
+
+    model = Path(packaged_model_path())
+    path, record = build(model, cache, "int8")
+    nodes = onnx.load(str(path)).graph.node
+    kinds = [node.op_type for node in nodes]
+    assert kinds.count("MatMul") == 6 and kinds.count("MatMulInteger") == 12, sorted(set(kinds))
+    assert kinds.count("QAttention") == 6  # attention's projections are quantised
+    record_path = cache / "minilm-int8.json"
+    stale = {k: v for k, v in json.loads(record_path.read_text(encoding="utf-8")).items() if k != "recipe"}
+    record_path.write_text(json.dumps(stale), encoding="utf-8")  # as cached before recipes were recorded
+    stamp = path.stat().st_mtime_ns
+    rebuilt, again = build(model, cache, "int8")
+    assert rebuilt.stat().st_mtime_ns != stamp and again["recipe"] == record["recipe"]
+    assert OnnxMiniLM("int8", cache).identity()["quantisation"] == record["recipe"]
+
+
+def test_a_lone_text_runs_on_one_thread_with_the_same_vector(cache: Path, sentences: list[str]) -> None:
+    encoder = OnnxMiniLM("fp32", cache)
+    together = np.asarray(encoder.embed(sentences[:8]))
+    assert encoder._solo is None  # a batch uses the session of every core
+    alone = np.asarray([encoder.embed([s])[0] for s in sentences[:8]])
+    assert encoder._solo is not None and encoder._solo is not encoder._session
+    assert np.allclose(alone, together, atol=1e-5)
