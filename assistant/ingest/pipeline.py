@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from assistant.errors import IngestError, StorageFullError
 from assistant.ingest.consistency import check_encoder, encoder_identity, ingest_lock, reconcile
 from assistant.ingest.loaders import SUPPORTED, PdfLimits, file_hash
+from assistant.ingest.progress import Progress
 from assistant.ingest.workers import ParseOptions, Prepared, prepare_all
 from assistant.models import Chunk, Document
 from assistant.protocols import Embedder, Store
@@ -101,26 +100,6 @@ def quick_hash(path: Path, max_bytes: int) -> str | None:
         return None
 
 
-class Progress:
-    """A tqdm bar over files that also shows chunks written per second; ETA from files."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self._bar = tqdm(total=total, desc="Indexing", unit="file", disable=not enabled, leave=False)
-        self._start = time.perf_counter()
-        self._chunks = 0
-
-    def advance(self, files: int = 0, chunks: int = 0) -> None:
-        """Count finished files and embedded chunks."""
-        self._chunks += chunks
-        seconds = max(time.perf_counter() - self._start, 1e-9)
-        self._bar.set_postfix_str(f"{self._chunks} chunks, {self._chunks / seconds:.1f} chunks/s", refresh=False)
-        self._bar.update(files)
-
-    def close(self) -> None:
-        """Remove the bar."""
-        self._bar.close()
-
-
 @dataclass
 class _Group:
     """Prepared files waiting for one batched embed."""
@@ -131,6 +110,14 @@ class _Group:
     def chunks(self) -> int:
         """Number of chunks waiting."""
         return sum(len(p.chunks) for p in self.items)
+
+
+def _size(path: Path) -> int:
+    """A file's size in bytes (0 when it cannot be read: the error is reported where it is parsed)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _out_of_space(exc: BaseException, folder: Path) -> bool:
@@ -168,6 +155,7 @@ class Ingestor:
         self.store = store
         self.lexical = lexical
         self.on_commit = on_commit  # told after each committed change (the service then knows its store is current)
+        self._sizes: dict[str, int] = {}  # bytes of each file of the running sync, for the progress bar
 
     @property
     def _max_bytes(self) -> int:
@@ -208,7 +196,8 @@ class Ingestor:
         files = list({source_name(p): p for p in discover(paths, report)}.values())  # a symlink or an overlap: once
         self._drop_legacy_names({source_name(p) for p in files})
         report.files = len(files) + len(report.skipped)
-        bar = Progress(len(files), progress)
+        self._sizes = {source_name(p): _size(p) for p in files}
+        bar = Progress(len(files), progress, sum(self._sizes.values()))
         try:
             changed = self._changed(files, report, bar)
             self._index(changed, report, bar)
@@ -234,7 +223,7 @@ class Ingestor:
             known = self.lexical.file_hash(source)
             if known is not None and quick_hash(path, self._max_bytes) == known:
                 report.unchanged += 1
-                bar.advance(files=1)
+                bar.advance(files=1, nbytes=self._sizes.get(source, 0))
             else:
                 changed.append((path, source))
         return changed
@@ -251,7 +240,7 @@ class Ingestor:
         for source, item in prepare_all(jobs, options, self.settings.ingest_workers):
             if isinstance(item, IngestError):
                 report.errors.append(str(item) or source)
-                bar.advance(files=1)
+                bar.advance(files=1, nbytes=self._sizes.get(source, 0))
                 continue
             group.items.append(item)
             if group.chunks >= limit:
@@ -263,6 +252,7 @@ class Ingestor:
         if not group.items:
             return
         ready: list[tuple[Prepared, list[list[float]]]] = []
+        bar.start_group(sum(self._sizes.get(p.doc.source, 0) for p in group.items), group.chunks)
         try:
             vectors = self._embed([c.text for p in group.items for c in p.chunks], bar)
             for p in group.items:
@@ -276,7 +266,7 @@ class Ingestor:
         for p, _ in ready:
             report.indexed += 1
             report.chunks += len(p.chunks)
-        bar.advance(files=len(ready))
+        bar.end_group(files=len(ready))
         group.items = []
 
     def _embed(self, texts: list[str], bar: Progress | None = None) -> list[list[float]]:

@@ -157,6 +157,43 @@ def test_progress_bar_shows_files_and_chunks_per_second() -> None:
     assert "2/4" in text and "30 chunks" in text and "chunks/s" in text and "file" in text
 
 
+def test_progress_over_bytes_credits_a_group_chunk_by_chunk_and_the_rest_when_written() -> None:
+    bar = Progress(total=3, enabled=True, total_bytes=4000)
+    bar.advance(files=1, nbytes=1000)  # an unchanged file
+    bar.start_group(3000, chunks=30)
+    bar.advance(chunks=10)
+    assert bar._bar.n == 2000 and "1/3 files, 10 chunks" in str(bar._bar)
+    bar.advance(chunks=40)  # more than the group announced: never past its bytes
+    assert bar._bar.n == 4000
+    bar.end_group(files=2)
+    text = str(bar._bar)
+    bar.close()
+    assert bar._bar.n == 4000 and "3/3 files, 50 chunks" in text and "chunks/s" in text
+
+
+def test_ingest_progress_reaches_the_bytes_of_every_file(fake_settings: Settings, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.ingest import pipeline
+
+    bars: list[Progress] = []
+
+    class Kept(Progress):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            bars.append(self)
+
+    monkeypatch.setattr(pipeline, "Progress", Kept)
+    folder = tmp_path / "memos"
+    folder.mkdir()
+    _memos(folder, 3)
+    (folder / "empty.txt").write_text("")
+    assistant = _with(fake_settings, CountingEmbedder())
+    total = sum(p.stat().st_size for p in folder.iterdir())
+    assistant.ingest([folder], progress=True)
+    assistant.ingest([folder], progress=True)  # unchanged files are credited too
+    assert [bar._bar.total for bar in bars] == [total, total] and [bar._bar.n for bar in bars] == [total, total]
+
+
 def test_watcher_syncs_only_when_files_change(fake_settings: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "memos"
     folder.mkdir()
