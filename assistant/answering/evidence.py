@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from assistant.answering.conflicts import addresses_assistant
+from assistant.answering.context import caption_of, in_context, previous_sentences
 from assistant.answering.entities import new_person, new_person_on_side, surnames
 from assistant.answering.question import (
     BESIDES,
+    CODE_WORDS,
     DEFINITION_WORDS,
     DESCRIPTOR,
     EARLIER_ROLE,
@@ -41,6 +43,8 @@ from assistant.answering.sentence_checks import (
     missing_numbers,
     ordinal_absent,
     person_reports,
+    referral,
+    renumbered,
     shows_code,
     speaks,
     type_satisfied,
@@ -93,7 +97,8 @@ def query_terms_weighted(terms: Sequence[str], idf: Mapping[str, float] | None =
 
 _REASON_MARKER = re.compile(
     r"\b(because|due to|as a result|following|after|so that|in order to|aim(ed|s)? (at|to)|intended to|"
-    r"designed to|purpose|reason|goal|led to|caused|prompted|focus(es|ed)? (strictly |solely |only )?on)\b|, so\b"
+    r"designed to|purpose|reason|goal|led to|caused|prompted|focus(es|ed)? (strictly |solely |only )?on|avoids?|"
+    r"advantage|benefit)\b|, so\b|\bsince\s+(?=[\"“]|(?:the|a|an|it|they|this|these|there|its|their|no|not|we|you)\b)"
     r"|\b(to|at) (?!the\b|a\b|an\b)[a-z]+(e|ing|ize|ise)\b"
 )
 
@@ -235,24 +240,29 @@ class _Asked:
     code: bool = False
     term: str | None = None
     defining: set[int] = field(default_factory=set)  # ids of the sentences that define the term
+    qvec: Sequence[float] = ()
+    qterms: list[str] = field(default_factory=list)
+    idf: Mapping[str, float] | None = None
+    by_text: dict[str, Sequence[float]] = field(default_factory=dict)  # each candidate's vector by its text
 
 
 def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
     """Multiplicative adjustments of a sentence's score for answer type, names, roles and reasons."""
     q, kind, text, f = a.question, a.kind, sent.text, 1.0
-    if not type_satisfied(kind, q, text):
+    typed = type_satisfied(kind, q, text)
+    if not typed:
         f *= 0.45
     elif kind not in ("yesno", "other"):  # the right type, but about little of the question
         f *= 0.55 + 0.45 * min(1.0, max(0.0, (cov_sentence - 0.2) / 0.2))
-    if kind == "person" and WHO.search(q) and type_satisfied(kind, q, text) and not new_person(q, text, a.known):
+    if kind == "person" and WHO.search(q) and typed and not new_person(q, text, a.known):
         f *= 0.7  # "who" answered by a body ("the ministry said"), not a person: possible, less likely
     window = [text, a.previous.get(id(sent), "")]
     if kind != "yesno":  # the names asked about should be in the sentence or the one before it
         f *= 0.8 + 0.2 * name_coverage(q, window)
-        f *= 0.6 if missing_numbers(q, window) else 1.0  # "Feb. 27" asked, "Feb. 18" stated
+        f *= 0.6 if missing_numbers(q, window) or renumbered(q, text) else 1.0  # "Feb. 27" asked, "Feb. 18" stated
     if a.title:  # "what is Voss's title": a capitalised role title, a bonus when given
         f *= 1.15 if gives_title(q, text) else 0.6
-    f *= _party_factor(a, text, window) * _part_factor(a, text, window)
+    f *= _party_factor(a, text, window) * _part_factor(a, text, window, typed)
     if kind == "yesno" and not covers_event(q, text, a.soft, similar=True):
         f *= 0.7  # a yes/no about what someone did: the sentence should say what was done
     elif kind == "yesno" and negates_asked(q, text):
@@ -294,12 +304,14 @@ def _party_factor(a: _Asked, text: str, window: list[str]) -> float:
     return f
 
 
-def _part_factor(a: _Asked, text: str, window: list[str]) -> float:
+def _part_factor(a: _Asked, text: str, window: list[str], typed: bool) -> float:
     """Which part of a page answers: a labelled line, a photo credit, or (rarely) a heading or caption."""
-    if labelled(a.question, text):
+    if typed and labelled(a.question, text):  # a labelled line of the wrong type is no answer ("how long")
         return 1.6  # "the related article": the line labelled "Related article:"
     if CREDIT_QUESTION.search(a.question):
         return 2.0 if credit_line(text, window[1]) else 0.6
+    if referral(text):
+        return 0.5  # "See X.": the answer is elsewhere
     return 0.8 if fragment(text) else 1.0
 
 
@@ -319,22 +331,6 @@ def _shape_factor(a: _Asked, text: str) -> float:
     return f
 
 
-def _previous(sentences: Sequence[Sentence]) -> dict[int, str]:
-    """Each sentence's preceding sentence in its document, when that one was retrieved too (any chunk)."""
-    ordered = sorted(sentences, key=lambda s: (s.hit.chunk.source, s.start))
-    return {
-        id(b): a.text
-        for a, b in zip(ordered, ordered[1:], strict=False)
-        if a.hit.chunk.source == b.hit.chunk.source and 0 <= b.start - a.end <= 4
-    }
-
-
-def _caption(sent: Sentence, previous: dict[int, str]) -> str:
-    """The caption a photo-credit line closes ("Ambassador ... Falk." before "Norwegian Foreign Ministry")."""
-    before = previous.get(id(sent), "")
-    return before if credit_line(sent.text, before) else ""
-
-
 def sentence_vectors(
     question: str, sentences: Sequence[Sentence], embedder: Embedder, stored: StoredVectors | None
 ) -> list[Sequence[float]]:
@@ -345,6 +341,21 @@ def sentence_vectors(
     fresh = iter(embedder.embed([question, *missing]))
     qvec = next(fresh)
     return [qvec, *[stored[key] if key in stored else next(fresh) for key in keys]]
+
+
+def _score(a: _Asked, sent: Sentence, vec: Sequence[float], credit: bool) -> float:
+    """One sentence, read in its context: closeness, question words in it and in its passage, adjustments."""
+    terms = [t for t in a.qterms if t not in _REASON_WORDS] if a.reason and gives_reason(sent.text) else a.qterms
+    caption = caption_of(sent, a.previous) if credit else ""
+    read, read_vec = in_context(sent, a.previous, a.by_text, vec)
+    cov_sentence = coverage(terms, f"{caption} {read}", a.soft, a.idf)
+    if section := sent.hit.chunk.section_at(sent.start):  # the headings above count as the sentence's words
+        cov_sentence = max(cov_sentence, coverage(terms, f"{section} {read}", a.soft, a.idf))
+    near = max(cosine(a.qvec, vec), cosine(a.qvec, read_vec))
+    if caption in a.by_text:
+        near = max(near, cosine(a.qvec, a.by_text[caption]))
+    score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(a.qterms, sent.hit.chunk.text, a.soft, a.idf)
+    return score * _factor(a, sent, cov_sentence)
 
 
 def gather(
@@ -374,7 +385,7 @@ def gather(
         focus_terms(question),
         role_head(question),
         asks_reason(question),
-        _previous(sentences),
+        previous_sentences(sentences),
         asks_title(question),
         asks_code(question),
         defined_term(question),
@@ -382,20 +393,15 @@ def gather(
     if asked.term:  # "what does X mean": X and what is known of it, not "mean" or "option"
         asked.defining = {id(s) for s in sentences if defines(asked.term, s.text) or opens_section(s, asked.term)}
         qterms = [t for t in qterms if t not in DEFINITION_WORDS]
-    by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
+    if asked.code:  # "what command gives ...": the word "command" is the answer's kind, not its content
+        qterms = [t for t in qterms if t not in CODE_WORDS]
+    asked.qvec, asked.qterms, asked.idf = qvec, qterms, idf
+    asked.by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
     credit = CREDIT_QUESTION.search(question) is not None
     subject = subject_fit(question, hits)
     for sent, vec in zip(sentences, vectors[1:], strict=True):
-        terms = [t for t in qterms if t not in _REASON_WORDS] if asked.reason and gives_reason(sent.text) else qterms
-        caption = _caption(sent, asked.previous) if credit else ""
-        cov_sentence = coverage(terms, f"{caption} {sent.text}", soft, idf)
-        if section := sent.hit.chunk.section_at(sent.start):  # the headings above count, half as much
-            under = coverage(terms, f"{section} {sent.text}", soft, idf)  # ... fully under the defined term's heading
-            cov_sentence = max(cov_sentence, under if id(sent) in asked.defining else (cov_sentence + under) / 2)
-        near = max(cosine(qvec, vec), cosine(qvec, by_text[caption]) if caption in by_text else 0.0)
-        score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(qterms, sent.hit.chunk.text, soft, idf)
         fit = subject.get(sent.hit.chunk.source, 1.0)  # "what license is APT under": not another README's
-        sent.score = score * _factor(asked, sent, cov_sentence) * (0.5 + 0.5 * named) * fit
+        sent.score = _score(asked, sent, vec, credit) * (0.5 + 0.5 * named) * fit
         sent.vector = vec
     sentences.sort(key=lambda s: s.score, reverse=True)
     return Evidence(sentences, sentences[0].score, kind)

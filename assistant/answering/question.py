@@ -160,6 +160,9 @@ _CODE_QUESTION = re.compile(
 )
 
 
+CODE_WORDS = {stem(w) for w in word_list("questions", "code_nouns")}
+
+
 def asks_code(question: str) -> bool:
     """The question wants something to type: a command, an option, a line of code."""
     return bool(_CODE_QUESTION.search(fold(question)))

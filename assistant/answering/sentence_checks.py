@@ -19,6 +19,7 @@ from assistant.text import (
     terms_match,
     words,
 )
+from assistant.wordlists import word_list
 
 
 def fragment(sentence: str) -> bool:
@@ -44,6 +45,17 @@ def credit_line(sentence: str, before: str) -> bool:
     """A short name line right after a caption: "Norwegian Foreign Ministry" under "Ambassador ... Falk."."""
     tokens = words(sentence)
     return bool(before) and fragment(sentence) and 0 < len(tokens) <= 6 and not numbers(sentence)
+
+
+_REFERRAL = re.compile(
+    r"^(?:[\w.()-]+\n)?(?:" + "|".join(re.escape(w) for w in word_list("words", "referral_openers")) + r")\b", re.I
+)
+
+
+def referral(sentence: str) -> bool:
+    """A short line that only points elsewhere ("See X.", "WNOHANG As for waitpid()."), after any lead-in."""
+    text = re.sub(r"^[^\n]*:\s*\n\s*", "", sentence.strip())  # "The following flags ...:\n\nWNOHANG\nAs for ..."
+    return bool(_REFERRAL.match(text)) and len(words(text)) <= 8
 
 
 def labelled(question: str, sentence: str) -> bool:
@@ -88,7 +100,11 @@ _SERIAL = re.compile(
     r"\b(?:how many|what number|which number) (?:[\w-]+ )?(?:rounds?|sessions?|times|meetings?|installments?|stages?"
     r"|phases?)\b"
 )
-_DURATION = r"\b(\d+|a|an|one|two|three|several|few)\s+(minutes?|hours?|days?|weeks?|months?|years?)\b"
+_TIME_UNITS = "|".join(word_list("words", "time_units"))
+_SIZE_UNITS = "|".join(word_list("words", "size_units"))
+_DURATION = (
+    rf"\b(\d+|a|an|one|two|three|several|few)\s+(?:{_TIME_UNITS})s?\b|\b\d[\d,.]*\s+(?:{_SIZE_UNITS})s?\b"
+)
 _CLOCK = r"\b\d{1,2}(:\d\d)?\s*(a\.?m\.?|p\.?m\.?)|\b\d{1,2}:\d\d\b|\b(noon|midnight|morning|afternoon|evening)\b"
 _LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|to)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
 
@@ -112,6 +128,9 @@ def _new_dates(question: str, sentence: str) -> bool:
     return bool(tokens & set(MONTHS + WEEKDAYS) or years)
 
 
+_QUOTED = re.compile(r"[\"“‘'](\S{2,40}?)[\"”’']")
+
+
 def type_satisfied(kind: str, question: str, sentence: str) -> bool:
     """Does the sentence hold something of the expected answer type that the question does not give?"""
     if kind in ("yesno", "other"):
@@ -132,6 +151,8 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         return _new_dates(question, sentence) or bool(re.search(r"\b(today|tomorrow|yesterday)\b", low))
     if kind in ("place", "entity") and new_literals(question, sentence, paths_only=kind == "place"):
         return True  # technical answers: "in ~/.inputrc", "EPIPE", "collections.deque"
+    if kind == "entity" and set(_QUOTED.findall(sentence)) - set(_QUOTED.findall(question)) - set(words(question)):
+        return True  # a quoted name: the group "nogroup"
     if kind == "place" and re.search(r"\b(country|nation)\b", fold(question)):  # a country need not follow "in"
         return any(new_country(question, sentence))
     if kind == "place":  # a place the question does not already name, even in part ("Saudi Arabia" for "Saudi city")
@@ -165,6 +186,16 @@ def gives_title(question: str, sentence: str) -> bool:
 def missing_numbers(question: str, window: list[str]) -> bool:
     """A number the question gives ("the Feb. 27 meeting") that neither the sentence nor the one before states."""
     return bool(numbers(question) - set().union(*(numbers(t) for t in window)))
+
+
+_NAMED_NUMBER = re.compile(r"\b([A-Za-z][\w-]*)\.?\s+(\d[\d.,]*\d|\d)\b")
+
+
+def renumbered(question: str, sentence: str) -> bool:
+    """The sentence gives another number to what the question numbers: "Linux 2.4.25" for "since Linux 5.4"."""
+    asked = {(fold(w), n.rstrip(".")) for w, n in _NAMED_NUMBER.findall(question)}
+    stated = {(fold(w), n.rstrip(".")) for w, n in _NAMED_NUMBER.findall(sentence)}
+    return any(w == aw and n != an for aw, an in asked for w, n in stated) and not asked & stated
 
 
 _PRONOUN_SAYS = re.compile(r"\b(?:she|he|they) (?:added|said|says|told|noted|stressed|continued)\b", re.I)
@@ -232,6 +263,15 @@ _CODE_LINE = re.compile(
     r"|\w\(\)|::|[=!]=|^\s*#!|^\s*\w+ ?= ?\S",
     re.M,
 )
+
+
+_PROMPTED = re.compile(r"^\s*(?:[$#>%]|>>>|\.\.\.) \S")
+
+
+def bare_code(text: str) -> bool:
+    """Only typed lines ("$ chmod +x myscript.py"): what they do is said in the sentence before them."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(_PROMPTED.match(line) for line in lines)
 
 
 def shows_code(text: str) -> bool:

@@ -65,14 +65,22 @@ def _substitute(previous: str, replacement: str, embedder: Embedder) -> str:
     return re.sub(pattern, replacement, previous, count=1)
 
 
+_LITERAL = re.compile(r"\b[\w.-]*\d[\w.-]*\b|\b\w+\(\)|\b[A-Za-z]\w*_\w+\b")  # 65534, paste(), O_DIRECT
+
+
 def last_turn_names(history: Sequence[dict[str, str]]) -> list[str]:
-    """Proper names in the last user question and the answer to it."""
+    """Proper names in the last user question and the answer to it, and the question's numbers and identifiers."""
     found: list[str] = []
+    named = False
     for message in list(history)[-2:]:
-        for w in words(message.get("content", "")):
-            if w[:1].isupper() and fold(w) not in STOPWORDS and w not in found:
+        content = message.get("content", "")
+        literals = _LITERAL.findall(content) if message.get("role") == "user" else []
+        for w in [*words(content), *literals]:
+            name = w[:1].isupper() and fold(w) not in STOPWORDS
+            named |= name
+            if (name or w in literals) and w not in found:
                 found.append(w)
-    return found
+    return found if named else []  # without a name the whole last question says more ("paste() ... by default")
 
 
 def condense(question: str, history: Sequence[dict[str, str]] | None, embedder: Embedder) -> str:

@@ -64,3 +64,91 @@ def test_technical_answers_satisfy_where_and_which() -> None:
     assert answer_type("When does the fair open?") == "date"
     assert answer_type("Where and when does the fair open?") == "date"
     assert answer_type("What do I type instead of M-b when editing a line?") == "other"
+
+
+def _best(question: str, text: str, title: str = "") -> str:
+    """The best evidence sentence of one passage for a question (bag-of-words vectors)."""
+    from assistant.answering.evidence import gather
+    from tests.conftest import FakeEmbedder
+
+    hits = [Hit(chunk=_chunk(0, text, title=title), score=1.0, dense=0.5)]
+    return gather(question, hits, FakeEmbedder()).sentences[0].text
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_read_with_it() -> None:
+    from assistant.answering.context import continues
+
+    assert continues("Thus, to enter M-q, you could type ESCq.") and continues("but this can be changed by sep=.")
+    assert not continues("The widget stores settings in a file.")
+    text = (
+        "Meta characters such as Meta-q are typed by holding down the meta key and written as M-q.\n"
+        "Thus, to enter M-q on a keyboard without a meta key, you could type ESCq."
+    )
+    assert _best("What can I type instead of M-q on a keyboard without a meta key?", text).startswith("Thus")
+
+
+def test_a_bare_command_is_read_with_the_sentence_that_introduces_it() -> None:
+    from assistant.answering.sentence_checks import bare_code
+
+    assert bare_code("$ chmod +x myscript.py") and bare_code(">>> import widget\n>>> widget.run()")
+    assert not bare_code("Use chmod to make it executable.") and not bare_code("#!/usr/bin/env python3")
+    text = (
+        "A second way of starting the widget is widget -c command, which executes the statement in command.\n\n"
+        "The script can be given an executable mode, or permission, using the chmod command.\n\n"
+        "$ chmod +x myscript.py"
+    )
+    assert _best("What command do I run to give my script executable permission?", text) == "$ chmod +x myscript.py"
+
+
+def test_a_line_that_only_points_elsewhere_is_a_poor_answer() -> None:
+    from assistant.answering.sentence_checks import referral
+
+    assert referral("See Maintainer scripts idempotency.") and referral("WNOHANG\nAs for waitpid().")
+    assert referral("The following flags may be ORed in options:\n\nWNOHANG\nAs for waitpid().")
+    assert not referral("See systemd.service(5) for details on the syntax of a service unit file.")
+    assert not referral("Seeing the output, the widget stops.")
+
+
+def test_another_number_for_what_the_question_numbers_is_a_miss() -> None:
+    from assistant.answering.sentence_checks import renumbered
+
+    assert renumbered("Since Linux 5.4, what is the default?", "Before Linux 2.4.25, this limit was 128.")
+    assert not renumbered("Since Linux 5.4, what is the default?", "Since Linux 5.4, the default is 4096.")
+    assert not renumbered("What changed in version 3.8?", "Python 3.9 added it.")  # another name, no conflict
+
+
+def test_how_long_is_answered_by_a_time_or_a_size() -> None:
+    from assistant.answering.sentence_checks import type_satisfied
+
+    assert type_satisfied("duration", "How long is the synopsis allowed to be?", "Keep it under 80 characters.")
+    assert type_satisfied("duration", "How long does it wait?", "It waits 30 seconds.")
+    assert type_satisfied("duration", "How long did the talks last?", "They lasted several hours.")
+    assert not type_satisfied("duration", "How long is the synopsis?", "It spans several lines.")
+
+
+def test_a_quoted_name_answers_which_thing() -> None:
+    from assistant.answering.sentence_checks import type_satisfied
+
+    assert type_satisfied("entity", "What group does its gid refer to?", 'The gid refers to the group "nogroup".')
+    assert not type_satisfied("entity", 'What is the group "nogroup"?', 'The group "nogroup" is special.')
+
+
+def test_a_labelled_line_of_the_wrong_type_gets_no_bonus() -> None:
+    text = (
+        "Description: single line synopsis\nextended description over several lines\n\n"
+        "The single line synopsis should be kept brief, certainly under 80 characters."
+    )
+    assert _best("How long may the single line synopsis in a description be?", text).startswith("The single")
+
+
+def test_a_reason_given_by_since_or_an_advantage_counts_as_one() -> None:
+    from assistant.answering.evidence import gives_reason
+
+    assert gives_reason('Normally, "Breaks" should be used instead since "Conflicts" is stronger.')
+    assert gives_reason("The advantage is that the file is properly closed.")
+    assert not gives_reason("Since Linux 5.4, the default is 4096.")
+
+
+def test_the_kind_word_of_a_code_question_is_not_its_content() -> None:
+    text = "The widget command line is long and has many parts.\n\nTo install the widget, run:\n\n$ make install"
+    assert "make install" in _best("What command installs the widget?", text)

@@ -34,3 +34,15 @@ def test_a_bare_question_word_asks_it_of_the_last_question() -> None:
 
 def test_without_history_the_question_is_its_own() -> None:
     assert condense("And what does it log?", [], FakeEmbedder()) == "And what does it log?"
+
+
+def test_a_follow_up_carries_the_last_questions_numbers_and_identifiers_with_its_names() -> None:
+    history = [
+        {"role": "user", "content": "Which user account does UID 65534 belong to?"},
+        {"role": "assistant", "content": "UID 65534 is the user nobody, set on Feb. 18 [1]."},
+    ]
+    said = condense("And what group does its gid refer to?", history, FakeEmbedder())
+    assert said.endswith("(about: UID 65534 Feb)")  # the question's number, not the answer's "18"
+    bare = [{"role": "user", "content": "What does paste() put between its arguments by default?"}]
+    said = condense("And how do I change that?", bare, FakeEmbedder())
+    assert said.endswith("(about: What does paste() put between its arguments by default?)")  # no name: all of it
