@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from assistant.answering.trim import MAX_WORDS, short_quote
 from assistant.answering.yesno import decisive, polarity
 from assistant.models import GenerationInput
 
 
 def extractive_answer(data: GenerationInput) -> str:
-    """Quote the best evidence sentence verbatim with its citation (Yes/No first for yes/no)."""
+    """Quote the best evidence sentence with its citation (Yes/No first), cut to its answering clause if long."""
     if not data.evidence:
         return ""
     number, sentence = data.evidence[0]
-    quote = " ".join(sentence.split())
     if data.kind == "yesno":
-        said = polarity(data.question, quote)
+        said = polarity(data.question, " ".join(sentence.split()))
+        quote = short_quote(sentence, data.question, data.kind, MAX_WORDS - 2)  # "Yes —" counts too
         return f"{said} — {quote} [{number}]{_also_settles(data, said)}"
-    return f"{quote} [{number}]"
+    return f"{short_quote(sentence, data.question, data.kind)} [{number}]"
 
 
 def _also_settles(data: GenerationInput, said: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from assistant.answering.evidence import Evidence, terms_match
 from assistant.answering.extractive import extractive_answer
 from assistant.answering.question import asks_title
+from assistant.answering.trim import short_quote
 from assistant.answering.yesno import polarity
 from assistant.lexicon import ROLE_NOUNS
 from assistant.models import GenerationInput, Sentence
@@ -235,9 +236,15 @@ def _checked(
 def _quoted(verdict: Verdict, data: GenerationInput, evidence: Evidence) -> Verdict:
     """The draft replaced by quoted evidence (the best sentences, cited)."""
     verdict.text = extractive_answer(data)
-    verdict.cited = [s for s in evidence.sentences[:2] if " ".join(s.text.split()) in verdict.text][:2]
+    verdict.cited = [s for s in evidence.sentences[:2] if _quotes(verdict.text, s.text, data)][:2]
     verdict.fell_back = True
     return verdict
+
+
+def _quotes(text: str, sentence: str, data: GenerationInput) -> bool:
+    """The answer quotes the sentence, whole or cut to its answering clause (for a yes/no, two words shorter)."""
+    cuts = {" ".join(sentence.split()), *(short_quote(sentence, data.question, data.kind, n) for n in (28, 30))}
+    return any(cut.strip("…") in text for cut in cuts)
 
 
 def make_judge(embedder: Embedder, options: VerifySettings) -> Callable[[str, Sequence[str]], bool]:
