@@ -18,7 +18,6 @@ STOPWORDS |= word_set("words", "document_words")
 STOPWORDS |= word_set("words", "filler_words")
 QUESTION_WORDS = word_set("words", "question_words")
 MONTHS = word_list("words", "months")
-CONTINUATION_WORDS = word_set("words", "continuation_words")
 WEEKDAYS = word_list("words", "weekdays")
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")

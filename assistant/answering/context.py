@@ -6,7 +6,10 @@ from collections.abc import Mapping, Sequence
 
 from assistant.answering.sentence_checks import bare_code, credit_line
 from assistant.models import Sentence
-from assistant.text import CONTINUATION_WORDS, fold, words
+from assistant.text import fold, words
+from assistant.wordlists import word_set
+
+CONTINUATION_WORDS = word_set("words", "continuation_words")
 
 
 def previous_sentences(sentences: Sequence[Sentence]) -> dict[int, str]:

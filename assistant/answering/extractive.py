@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from assistant.answering.trim import MAX_WORDS, short_quote
+from assistant.answering.trim import short_quote
 from assistant.answering.yesno import decisive, polarity
 from assistant.models import GenerationInput
 
@@ -16,8 +16,7 @@ def extractive_answer(data: GenerationInput) -> str:
     number, sentence = data.evidence[0]
     if data.kind == "yesno":
         said = polarity(data.question, " ".join(sentence.split()))
-        quote = short_quote(sentence, data.question, data.kind, MAX_WORDS - 2)  # "Yes —" counts too
-        return f"{said} — {quote} [{number}]{_also_settles(data, said)}"
+        return f"{said} — {short_quote(sentence, data.question, data.kind)} [{number}]{_also_settles(data, said)}"
     return f"{short_quote(sentence, data.question, data.kind)} [{number}]"
 
 

@@ -54,6 +54,14 @@ _WHEN = re.compile(
 )
 
 
+_WHY_HOW = re.compile(r"^(?:[^,?]*, )?(?:and |so |but )?(?:why\b|how\b(?! (?:many|much|long|old|far|often)\b))")
+
+
+def asks_why_or_how(question: str) -> bool:
+    """A why or how question (not "how many", "how long" ...): a reason or a way, not a value."""
+    return bool(_WHY_HOW.match(fold(question).strip()))
+
+
 def answer_type(question: str) -> str:
     """Expected answer type: yesno, person, entity, number, duration, time, date, place or other."""
     q = fold(question).strip()
@@ -61,7 +69,7 @@ def answer_type(question: str) -> str:
         return "other"  # "is it the first, second or third round?": one of the options, not yes or no
     if YES_NO_START.match(q) or YES_NO_AFTER_CLAUSE.search(q) or _TAG_QUESTION.search(q):
         return "yesno"
-    if re.match(r"^(?:[^,?]*, )?(?:and |so |but )?(?:why\b|how\b(?! (?:many|much|long|old|far|often)\b))", q):
+    if _WHY_HOW.match(q):
         return "other"  # "how did Lund respond ... who would represent Norway": a manner, not a person
     if re.match(r"^(and |so |but )?who(m|se)?\b", q):
         return "person"

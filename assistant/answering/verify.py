@@ -242,8 +242,8 @@ def _quoted(verdict: Verdict, data: GenerationInput, evidence: Evidence) -> Verd
 
 
 def _quotes(text: str, sentence: str, data: GenerationInput) -> bool:
-    """The answer quotes the sentence, whole or cut to its answering clause (for a yes/no, two words shorter)."""
-    cuts = {" ".join(sentence.split()), *(short_quote(sentence, data.question, data.kind, n) for n in (28, 30))}
+    """The answer quotes the sentence, whole or cut to its answering clause."""
+    cuts = {" ".join(sentence.split()), short_quote(sentence, data.question, data.kind)}
     return any(cut.strip("…") in text for cut in cuts)
 
 

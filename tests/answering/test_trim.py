@@ -1,7 +1,7 @@
 """Short quotes: a long evidence sentence cut to the clause that answers, never to one without the answer."""
 
 from assistant.answering.extractive import extractive_answer
-from assistant.answering.trim import MAX_WORDS, short_quote
+from assistant.answering.trim import short_quote
 from assistant.models import GenerationInput
 
 LONG = (
@@ -16,7 +16,7 @@ def test_a_short_sentence_is_quoted_whole() -> None:
 
 
 def test_a_long_sentence_is_cut_to_the_clause_that_answers() -> None:
-    quote = short_quote(LONG, "Can a program that asks for donations go into main?", "yesno", MAX_WORDS - 2)
+    quote = short_quote(LONG, "Can a program that asks for donations go into main?", "yesno")  # budget_for: 28
     assert quote == "Programs whose authors encourage the user to make donations are fine for the main distribution…"
     said = short_quote(
         "The synopsis should be kept under 80 characters, so that it displays well in the listings that package "
