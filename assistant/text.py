@@ -48,7 +48,9 @@ def stem(word: str) -> str:
             return prefix + IRREGULAR[w[len(prefix) :]]
     if w in SHORT_FORMS:
         return SHORT_FORMS[w]
-    for suffix in ("'s", "ies", "ing", "ed", "es", "s", "ly"):
+    if w.endswith("'s") and len(w) > 2:  # a possessive, however short the name: "R's" -> "r"
+        return w[:-2]
+    for suffix in ("ies", "ing", "ed", "es", "s", "ly"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)]
             break

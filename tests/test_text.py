@@ -82,3 +82,11 @@ def test_months_in_lower_case_contradict_other_months() -> None:
 
     assert polarity("did trump take office in june", "Trump took office in January.") == "No"
     assert polarity("did trump take office in january", "Trump took office in January.") == "Yes"
+
+
+def test_a_possessive_is_stripped_however_short_the_name() -> None:
+    from assistant.text import stem
+
+    assert stem("Q's") == "q" and stem("X’s") == "x" and stem("Widget's") == "widget"
+    assert names("How do I call base Q's transpose?") == {"q"}
+    assert content_terms("Q's editor") == ["q", "editor"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from assistant.answering.conflicts import addresses_assistant
-from assistant.answering.context import caption_of, in_context, previous_sentences
+from assistant.answering.context import caption_of, in_context, lead_ins, previous_sentences
 from assistant.answering.entities import new_person, new_person_on_side, surnames
 from assistant.answering.question import (
     BESIDES,
@@ -21,6 +20,7 @@ from assistant.answering.question import (
     WHO_SPOKE,
     answer_type,
     asks_code,
+    asks_outcome,
     asks_reason,
     asks_title,
     defined_term,
@@ -28,7 +28,6 @@ from assistant.answering.question import (
     role_head,
     speaker_of,
     topic_names,
-    without_descriptor,
 )
 from assistant.answering.sentence_checks import (
     CREDIT_QUESTION,
@@ -50,12 +49,13 @@ from assistant.answering.sentence_checks import (
     type_satisfied,
 )
 from assistant.answering.soft_match import SoftMatch
+from assistant.answering.subjects import name_coverage, subject_fit
 from assistant.answering.yesno import negates_asked
-from assistant.lexicon import paraphrased, phrase_groups
-from assistant.models import Chunk, Hit, Sentence
+from assistant.lexicon import paraphrased
+from assistant.models import Hit, Sentence
 from assistant.protocols import Embedder
 from assistant.retrieval.hybrid import cosine
-from assistant.retrieval.lexical import StoredVectors
+from assistant.retrieval.lexical import StoredVectors, heads_of
 from assistant.text import (
     MONTHS,
     WEEKDAYS,
@@ -68,7 +68,6 @@ from assistant.text import (
     stem,
     strip_idioms,
     terms_match,
-    words,
 )
 
 
@@ -98,7 +97,8 @@ def query_terms_weighted(terms: Sequence[str], idf: Mapping[str, float] | None =
 _REASON_MARKER = re.compile(
     r"\b(because|due to|as a result|following|after|so that|in order to|aim(ed|s)? (at|to)|intended to|"
     r"designed to|purpose|reason|goal|led to|caused|prompted|focus(es|ed)? (strictly |solely |only )?on|avoids?|"
-    r"advantage|benefit)\b|, so\b|\bsince\s+(?=[\"“]|(?:the|a|an|it|they|this|these|there|its|their|no|not|we|you)\b)"
+    r"advantage|benefit)\b|, so\b(?!\s+that\b)"
+    r"|\bsince\s+(?=[\"“]|(?:the|a|an|it|they|this|these|there|its|their|no|not|we|you)\b)"
     r"|\b(to|at) (?!the\b|a\b|an\b)[a-z]+(e|ing|ize|ise)\b"
 )
 
@@ -139,7 +139,10 @@ def reason_fit(question: str, sentence: str) -> float:
     """How much of the question the effect side of a stated cause covers: "X following Y" answers "why X?"."""
     terms, low, best = content_terms(question), fold(sentence), 0.0
     for m in _REASON_MARKER.finditer(low):
-        effect = low[: m.start()] if m.start() > 2 else low[m.end() :].partition(",")[2]
+        if m.group(0) == ", so":  # "X, so Y": the effect follows
+            effect = low[m.end() :]
+        else:
+            effect = low[: m.start()] if m.start() > 2 else low[m.end() :].partition(",")[2]
         best = max(best, coverage(terms, effect))  # literal: the effect must be the one asked about
     return best
 
@@ -161,41 +164,6 @@ def _query_terms(question: str, hits: Sequence[Hit]) -> list[str]:
     have = {t for h in hits for t in content_terms(h.chunk.text)}
     absent = {t for t in content_terms(described.group(0)) if not any(terms_match(t, h) for h in have)}
     return [t for t in terms if t not in absent]
-
-
-def _reworded_names(question: str, passages: Sequence[str]) -> str:
-    """The question without lexicon phrases the passages say in other words ("White House" ~ "taking office")."""
-    text = fold(" ".join(passages))
-    for phrase, group in phrase_groups(fold(question)):
-        if phrase not in text and paraphrased(phrase, group, text):
-            question = re.sub(re.escape(phrase), " ", question, flags=re.I)
-    return question
-
-
-def name_coverage(question: str, passages: Sequence[str]) -> float:
-    """Share of the question's proper names that the retrieved passages mention at all."""
-    question = _reworded_names(without_descriptor(question), passages)
-    asked = [n for i, w in enumerate(words(question)) if i > 0 and w[:1].isupper() for n in names(w)]
-    if not asked:
-        return 1.0
-    have = {stem(w) for p in passages for w in words(p)}
-    return sum(1 for n in asked if any(terms_match(n, h) for h in have)) / len(asked)
-
-
-def subject_terms(chunk: Chunk) -> set[str]:
-    """What a document is about by its own name: its title's first part and its file name ("APT", "zstd")."""
-    head = re.split(r"\s[-–—:|]\s", chunk.title or "", maxsplit=1)[0]
-    stem_of_file = PurePosixPath(chunk.source).name.split(".")[0]
-    return set(content_terms(f"{head} {stem_of_file}"))
-
-
-def subject_fit(question: str, hits: Sequence[Hit]) -> dict[str, float]:
-    """Per source: 1.0, or 0.75 when the question names another retrieved document's subject but not this one's."""
-    asked = set(content_terms(question))
-    named = {h.chunk.source: bool(asked & subject_terms(h.chunk)) for h in hits}
-    if not any(named.values()) or all(named.values()):
-        return {}
-    return {source: 1.0 if hit else 0.75 for source, hit in named.items()}
 
 
 @dataclass
@@ -244,9 +212,10 @@ class _Asked:
     qterms: list[str] = field(default_factory=list)
     idf: Mapping[str, float] | None = None
     by_text: dict[str, Sequence[float]] = field(default_factory=dict)  # each candidate's vector by its text
+    leads: dict[int, str] = field(default_factory=dict)  # each list item's lead-in, by sentence id
 
 
-def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
+def _factor(a: _Asked, sent: Sentence, cov_sentence: float, read: str) -> float:
     """Multiplicative adjustments of a sentence's score for answer type, names, roles and reasons."""
     q, kind, text, f = a.question, a.kind, sent.text, 1.0
     typed = type_satisfied(kind, q, text)
@@ -273,10 +242,10 @@ def _factor(a: _Asked, sent: Sentence, cov_sentence: float) -> float:
     if a.code:  # "what command ...": the sentence that shows one
         f *= 1.25 if code else 0.8
     if a.focus and not code and not any(soft_has(t, text, a.soft, similar=False) for t in a.focus):
-        f *= 0.5  # "what agreements ...": nothing of the kind is mentioned
+        f *= 0.5 if asks_outcome(q) else 0.6  # "what was agreed": no agreement stated; "what key": no key named
     if a.term and a.defining:  # "what is a widget": "A widget is ...", or the first line under a "Widget" heading
         f *= 1.3 if id(sent) in a.defining else 0.75
-    return f * _shape_factor(a, text)
+    return f * _shape_factor(a, text, read)
 
 
 def opens_section(sent: Sentence, term: str) -> bool:
@@ -315,7 +284,7 @@ def _part_factor(a: _Asked, text: str, window: list[str], typed: bool) -> float:
     return 0.8 if fragment(text) else 1.0
 
 
-def _shape_factor(a: _Asked, text: str) -> float:
+def _shape_factor(a: _Asked, text: str, read: str) -> float:
     """Adjustments for ordinals, roles, headings and reasons."""
     q, kind, f = a.question, a.kind, 1.0
     if contrast(q, text):  # a different ordinal: the answer to a yes/no, a miss otherwise
@@ -326,8 +295,9 @@ def _shape_factor(a: _Asked, text: str) -> float:
         f *= 0.6
     elif a.head and held_by_asked(a.head, q, text, a.known):
         f *= 0.5  # "who was ambassador before Falk": the sentence gives the role to Falk himself
-    if a.reason:
-        f *= 0.8 + 0.5 * reason_fit(q, text) if gives_reason(text) else 0.7
+    if a.reason:  # the effect may be named in the sentence before ("It avoids …"), unless that one gives a reason
+        before = read[: -len(text)]
+        f *= 0.8 + 0.5 * reason_fit(q, text if gives_reason(before) else read) if gives_reason(text) else 0.7
     return f
 
 
@@ -347,7 +317,7 @@ def _score(a: _Asked, sent: Sentence, vec: Sequence[float], credit: bool) -> flo
     """One sentence, read in its context: closeness, question words in it and in its passage, adjustments."""
     terms = [t for t in a.qterms if t not in _REASON_WORDS] if a.reason and gives_reason(sent.text) else a.qterms
     caption = caption_of(sent, a.previous) if credit else ""
-    read, read_vec = in_context(sent, a.previous, a.by_text, vec)
+    read, read_vec = in_context(sent, a.previous, a.by_text, vec, a.leads)
     cov_sentence = coverage(terms, f"{caption} {read}", a.soft, a.idf)
     if section := sent.hit.chunk.section_at(sent.start):  # the headings above count as the sentence's words
         cov_sentence = max(cov_sentence, coverage(terms, f"{section} {read}", a.soft, a.idf))
@@ -355,7 +325,7 @@ def _score(a: _Asked, sent: Sentence, vec: Sequence[float], credit: bool) -> flo
     if caption in a.by_text:
         near = max(near, cosine(a.qvec, a.by_text[caption]))
     score = 0.5 * near + 0.3 * cov_sentence + 0.2 * coverage(a.qterms, sent.hit.chunk.text, a.soft, a.idf)
-    return score * _factor(a, sent, cov_sentence)
+    return score * _factor(a, sent, cov_sentence, read)
 
 
 def gather(
@@ -373,7 +343,7 @@ def gather(
         return Evidence([], 0.0, kind)
     vectors = sentence_vectors(question, sentences, embedder, stored)
     qvec, qterms = vectors[0], _query_terms(question, hits)
-    named = name_coverage(question, [h.chunk.text for h in hits])
+    named = name_coverage(question, [f"{heads_of(h.chunk)}\n{h.chunk.text}" for h in hits])  # the title names too
     if kind != "yesno" and ordinal_absent(question, [h.chunk.text for h in hits]):
         named *= 0.6  # "when is the third round?" where only a second one is reported
     soft = SoftMatch(question, embedder)
@@ -397,6 +367,7 @@ def gather(
         qterms = [t for t in qterms if t not in CODE_WORDS]
     asked.qvec, asked.qterms, asked.idf = qvec, qterms, idf
     asked.by_text = {s.text: v for s, v in zip(sentences, vectors[1:], strict=True)}
+    asked.leads = lead_ins(sentences)
     credit = CREDIT_QUESTION.search(question) is not None
     subject = subject_fit(question, hits)
     for sent, vec in zip(sentences, vectors[1:], strict=True):

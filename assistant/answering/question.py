@@ -21,6 +21,10 @@ YES_NO_AFTER_CLAUSE = re.compile(
 
 
 _PLACE_NOUNS = "|".join(word_list("questions", "place_nouns"))
+_PATH_QUESTION = re.compile(
+    rf"\b(?:which|what) (?:[\w-]+ )?(?:{'|'.join(word_list('questions', 'path_nouns'))})\b"
+    rf"(?! (?:{'|'.join(word_list('questions', 'path_noun_not_before'))})\b)"
+)
 _VERSION_QUESTION = re.compile(
     rf"\b(?:what|which)(?: [\w.-]+){{0,2}} versions?\b.*\b(?:{'|'.join(word_list('questions', 'version_events'))})\b"
 )
@@ -85,11 +89,8 @@ def answer_type(question: str) -> str:
         re.search(r"\bwho(m|se)?\b", q) and not _LEADS_OTHER.match(q)
     ):
         return "person"
-    if re.search(
-        rf"\bwhere\b|\b(which|what) ([\w-]+ )?(?:or )?({_PLACE_NOUNS})\b",
-        q,
-    ):
-        return "place"
+    if re.search(rf"\bwhere\b|\b(which|what) ([\w-]+ )?(?:or )?({_PLACE_NOUNS})\b", q) or _PATH_QUESTION.search(q):
+        return "place"  # also "which directory": a path answers
     if re.search(rf"\b(which|what) ([\w-]+ )?([\w-]+ )?({_ENTITY_NOUNS})\b", q):
         return "entity"
     return "other"
@@ -218,6 +219,12 @@ _TYPE_WORDS = set(
     "time date day month year week hour city country nation place kind type sort name number amount war conflict"
     " crisis goal aim purpose reason objective motive cause".split()
 )
+
+
+def asks_outcome(question: str) -> bool:
+    """"What was agreed", "what came out of the meeting": an outcome, which only a sentence stating one gives."""
+    q = fold(question).strip()
+    return bool(_OUTCOME.search(q) or _RESULT.search(q))
 
 
 def focus_terms(question: str) -> list[str]:

@@ -52,10 +52,15 @@ _REFERRAL = re.compile(
 )
 
 
+_FOR_MORE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in word_list("words", "referral_tails")) + r")\b", re.I)
+
+
 def referral(sentence: str) -> bool:
-    """A short line that only points elsewhere ("See X.", "WNOHANG As for waitpid()."), after any lead-in."""
+    """A line that only points elsewhere ("See X.", "See X for details.", "WNOHANG As for waitpid().")."""
     text = re.sub(r"^[^\n]*:\s*\n\s*", "", sentence.strip())  # "The following flags ...:\n\nWNOHANG\nAs for ..."
-    return bool(_REFERRAL.match(text)) and len(words(text)) <= 8
+    if not _REFERRAL.match(text):
+        return False
+    return len(words(text)) <= 8 or (len(words(text)) <= 20 and bool(_FOR_MORE.search(" ".join(text.split()))))
 
 
 def labelled(question: str, sentence: str) -> bool:
@@ -140,6 +145,7 @@ def type_satisfied(kind: str, question: str, sentence: str) -> bool:
         ordinals = set(words(low)) - set(words(fold(question)))  # "how many rounds": "the second round"
         serial = _SERIAL.search(fold(question)) and any(o in ordinals for o in _COUNTING_ORDINALS)
         sentence = re.sub(r"\w\(\d\w*\)", " ", sentence)  # "pipe(7)" is a manual section, not a count
+        sentence = re.sub(r"(?<![\w\]])(?:\[\d{1,3}\])+", " ", sentence)  # "[4] It is …": a note ("a[4]" counts)
         return bool(_counts(sentence) - _counts(question)) or bool(re.search(_NUMBER_WORDS, low)) or bool(serial)
     if kind == "duration":
         return bool(re.search(_DURATION, low))

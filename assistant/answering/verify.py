@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assistant.answering.evidence import Evidence, terms_match
 from assistant.answering.extractive import extractive_answer
@@ -17,6 +18,7 @@ from assistant.protocols import Embedder
 from assistant.retrieval.hybrid import cosine
 from assistant.settings import VerifySettings
 from assistant.text import (
+    answer_spans,
     content_terms,
     fold,
     names,
@@ -64,8 +66,8 @@ def _word_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
-def _grounded(claim: str, passage: str, min_token_support: float) -> bool:
-    """Names and numbers of the claim appear in the passage, and most content words do."""
+def _grounded(claim: str, passage: str, min_token_support: float, near: str | None = None) -> bool:
+    """Names and numbers of the claim appear in the passage, and most content words do (in near, when given)."""
     have = _word_stems(passage)
     for name in names(claim):
         if not any(terms_match(name, h) for h in have):
@@ -75,8 +77,26 @@ def _grounded(claim: str, passage: str, min_token_support: float) -> bool:
     terms = content_terms(claim)
     if not terms:
         return False
-    found = sum(1 for t in terms if any(terms_match(t, h) for h in have))
-    return found / len(terms) >= min_token_support
+    close = have if near is None else _word_stems(near)
+    supported = [any(terms_match(t, h) for h in close) for t in terms]
+    runs = zip(supported, supported[1:], supported[2:], strict=False)
+    if near is not None and any(not (a or b or c) for a, b, c in runs):
+        return False  # three words in a row that the sentence and its neighbours lack: a phrase of the model's own
+    return sum(supported) / len(terms) >= min_token_support
+
+
+_spans = lru_cache(maxsize=512)(answer_spans)  # the same few chunks for every claim of an answer
+
+
+def _around(sent: Sentence) -> str:
+    """The sentence with the one before and the one after it: where a claim's wording must come from."""
+    chunk = sent.hit.chunk
+    spans = _spans(chunk.text, chunk.start)
+    at = next((i for i, (start, end) in enumerate(spans) if start <= sent.start < end), None)
+    if at is None:
+        return sent.text
+    start, end = spans[max(at - 1, 0)][0], spans[min(at + 1, len(spans) - 1)][1]
+    return chunk.text[start - chunk.start : end - chunk.start]
 
 
 def _degenerate(sentence: str) -> bool:
@@ -104,7 +124,7 @@ def _support(
     for sent in evidence.sentences:
         if (
             cosine(vector, sent.vector) >= options.support_threshold
-            and _grounded(claim, sent.hit.chunk.text, options.min_token_support)
+            and _grounded(claim, sent.hit.chunk.text, options.min_token_support, _around(sent))
             and not role_unsupported(claim, sent.hit.chunk.text)  # "Lund's deputy", "ambassador to Norway"
             and not misquotes(claim, sent.hit.chunk.text)  # words in quotation marks must be the source's words
         ):

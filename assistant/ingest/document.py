@@ -53,6 +53,8 @@ def metadata(text: str, doc: Document, dated: bool = True) -> Document:
     """Fill title, URL and (when dated) the date from the text when the document states them."""
     head = text[:1500]
     if not doc.title and doc.headings:
+        doc.title = _lead_line(text[: doc.headings[0][0]])
+    if not doc.title and doc.headings:
         top = min(level for _, level, _ in doc.headings[:20])
         doc.title = next(title for _, level, title in doc.headings if level == top)[:200]
     if not doc.title:
@@ -68,6 +70,13 @@ def metadata(text: str, doc: Document, dated: bool = True) -> Document:
         m = marker or _URL.search(text)
         doc.url = (m.group(1) if marker else m.group(0)) if m else ""
     return doc
+
+
+def _lead_line(lead: str) -> str:
+    """A running header alone before the first heading titles the document ("ls(1) User Commands ls(1)": once)."""
+    lines = [line.strip() for line in lead.splitlines() if line.strip()]
+    words = lines[0].split() if len(lines) == 1 and len(lines[0]) <= 100 else []
+    return " ".join(words[:-1]) if len(words) > 2 and words[0] == words[-1] else ""
 
 
 def structured(marked: str, doc: Document) -> Document:

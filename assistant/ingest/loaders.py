@@ -27,7 +27,7 @@ __all__ = ["EXTRACTION_VERSION", "LOADERS", "SUPPORTED", "PdfLimits", "clean_tex
 _MD_TXT, _MARKDOWN_TXT = [".md", ".txt"], [".markdown", ".txt"]
 
 # raised whenever extraction changes what a file's text or structure becomes: every file is then read again
-EXTRACTION_VERSION = 4
+EXTRACTION_VERSION = 5
 
 
 def file_hash(data: bytes) -> str:

@@ -1,4 +1,4 @@
-"""Persistent BM25 index (SQLite FTS5) and the file manifest that makes ingest incremental."""
+"""Persistent BM25 index (SQLite FTS5, chunk texts and headings) and the manifest that makes ingest incremental."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from assistant.errors import IndexDamagedError
 from assistant.models import Chunk
 from assistant.text import STOPWORDS, fold, stem
 
-SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
-    id UNINDEXED, source UNINDEXED, meta UNINDEXED, text, tokenize = 'porter unicode61'
-);
+PASSAGES = """CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
+    id UNINDEXED, source UNINDEXED, meta UNINDEXED, text, heads, tokenize = 'porter unicode61'
+)"""
+SCHEMA = PASSAGES + """;
 CREATE TABLE IF NOT EXISTS files (
     source TEXT PRIMARY KEY, hash TEXT NOT NULL, chunk_ids TEXT NOT NULL, document TEXT NOT NULL
 );
@@ -53,7 +53,7 @@ def query_terms(question: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
 
 
 class LexicalIndex:
-    """BM25 over chunk texts plus a manifest of indexed files."""
+    """BM25 over chunk texts and their headings, plus a manifest of indexed files."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,12 +75,41 @@ class LexicalIndex:
         self._df_total = 0
 
     def _migrate(self) -> None:
-        """Indexes written before the id → rowid map existed get one (once)."""
+        """Bring an index written by an older version up to date (once): the heads column, the id → rowid map."""
+        if not self._has_heads():
+            self._add_heads()
+        self._heads = self._has_heads()
         if self._db.execute("SELECT 1 FROM passage_rows LIMIT 1").fetchone():
             return
         if self._db.execute("SELECT 1 FROM passages LIMIT 1").fetchone():
             self._db.execute("INSERT OR REPLACE INTO passage_rows (id, row) SELECT id, rowid FROM passages")
             self._db.commit()
+
+    def _has_heads(self) -> bool:
+        """The FTS table has the column of chunk headings (an index written before 2026-12 has not)."""
+        return "heads" in [r[1] for r in self._db.execute("PRAGMA table_info(passages)")]
+
+    def _add_heads(self) -> None:
+        """Rebuild the FTS table with a heads column, rowids kept; a read-only or busy index is left as it is."""
+        self._db.create_function("heads_of_meta", 1, _heads_of_meta, deterministic=True)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same index
+            if not self._has_heads():
+                self._db.execute("ALTER TABLE passages RENAME TO passages_old")
+                self._db.execute(PASSAGES)
+                self._db.execute(
+                    "INSERT INTO passages (rowid, id, source, meta, text, heads)"
+                    " SELECT rowid, id, source, meta, text, heads_of_meta(meta) FROM passages_old"
+                )
+                self._db.execute("DROP TABLE passages_old")
+            self._db.commit()
+        except sqlite3.OperationalError as exc:
+            self._db.rollback()
+            if not str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_READONLY", "SQLITE_BUSY")):
+                raise  # read-only or busy: searched without headings until a writer opens it
+        except BaseException:
+            self._db.rollback()
+            raise
 
     def close(self) -> None:
         """Close the database."""
@@ -137,9 +166,11 @@ class LexicalIndex:
             )
         rows = []
         for c in chunks:
+            values = (c.id, c.source, json.dumps(c.metadata()), c.text, heads_of(c))
             cursor = self._db.execute(
-                "INSERT INTO passages (id, source, meta, text) VALUES (?, ?, ?, ?)",
-                (c.id, c.source, json.dumps(c.metadata()), c.text),
+                "INSERT INTO passages (id, source, meta, text, heads) VALUES (?, ?, ?, ?, ?)" if self._heads
+                else "INSERT INTO passages (id, source, meta, text) VALUES (?, ?, ?, ?)",
+                values if self._heads else values[:4],
             )
             rows.append((c.id, cursor.lastrowid))
         self._db.executemany("INSERT OR REPLACE INTO passage_rows (id, row) VALUES (?, ?)", rows)
@@ -224,13 +255,13 @@ class LexicalIndex:
         return [Chunk.from_metadata(r[0], r[1], json.loads(r[2])) for r in rows]
 
     def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
-        """The number of chunks, and how many hold each term (as BM25 reads it); cached until the index changes."""
+        """The number of chunks, and how many hold each term in their text; cached until the index changes."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes
         if version != self._df_version:
             self._df_cache, self._df_version, self._df_total = {}, version, self.count()
         for term in dict.fromkeys(terms):
             if term not in self._df_cache:
-                row = self._db.execute("SELECT count(*) FROM passages WHERE passages MATCH ?", (f'"{term}"',))
+                row = self._db.execute("SELECT count(*) FROM passages WHERE passages MATCH ?", (f'text : "{term}"',))
                 self._df_cache[term] = int(row.fetchone()[0])
         return self._df_total, {t: self._df_cache[t] for t in terms}
 
@@ -323,6 +354,19 @@ class LexicalIndex:
     def rollback(self) -> None:
         """Drop changes not yet committed (after a failed write)."""
         self._db.rollback()
+
+
+def heads_of(chunk: Chunk) -> str:
+    """The words BM25 reads beside a chunk's text (as much as the text): its title and the headings in force in it."""
+    return "\n".join(dict.fromkeys(t for t in (chunk.title, *(h[2] for h in chunk.outline)) if t))
+
+
+def _heads_of_meta(meta: str | None) -> str:
+    """heads_of for a stored row's metadata (an unreadable one has none)."""
+    try:
+        return heads_of(Chunk.from_metadata("", "", json.loads(meta or "{}")))
+    except (ValueError, TypeError, KeyError):
+        return ""
 
 
 def is_damage(exc: sqlite3.DatabaseError) -> bool:

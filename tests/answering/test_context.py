@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from assistant.answering.evidence import coverage, subject_fit
+from assistant.answering.evidence import coverage
 from assistant.answering.question import asks_code
 from assistant.answering.sentence_checks import shows_code
+from assistant.answering.subjects import subject_fit
 from assistant.models import Chunk, Hit
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.text import answer_spans, content_terms
@@ -105,7 +106,8 @@ def test_a_line_that_only_points_elsewhere_is_a_poor_answer() -> None:
 
     assert referral("See Maintainer scripts idempotency.") and referral("WNOHANG\nAs for waitpid().")
     assert referral("The following flags may be ORed in options:\n\nWNOHANG\nAs for waitpid().")
-    assert not referral("See systemd.service(5) for details on the syntax of a service unit file.")
+    assert referral("See widget.conf(5) for\ndetails on the syntax of a widget unit file.")  # however long
+    assert not referral("See how the loop below visits every widget of the list in turn and prints its name.")
     assert not referral("Seeing the output, the widget stops.")
 
 
@@ -152,3 +154,60 @@ def test_a_reason_given_by_since_or_an_advantage_counts_as_one() -> None:
 def test_the_kind_word_of_a_code_question_is_not_its_content() -> None:
     text = "The widget command line is long and has many parts.\n\nTo install the widget, run:\n\n$ make install"
     assert "make install" in _best("What command installs the widget?", text)
+
+
+def test_a_note_marker_is_not_a_number_that_answers() -> None:
+    from assistant.answering.sentence_checks import type_satisfied
+
+    question = "What is the maximum number of widgets in a crate?"
+    assert not type_satisfied("number", question, "[4] It is customary to leave a space after the crate name.")
+    assert type_satisfied("number", question, "A crate holds at most 12 widgets [4].")
+    assert type_satisfied("number", "Which index holds the last widget?", "It is crate[4] in the example.")
+
+
+def test_which_directory_or_file_is_answered_by_a_path() -> None:
+    from assistant.answering.question import answer_type
+    from assistant.answering.sentence_checks import type_satisfied
+
+    question = "Which file can I edit to change the widget key bindings?"
+    assert answer_type(question) == "place" and answer_type("What directories does widgetd scan?") == "place"
+    assert answer_type("Which file format does the widget use?") != "place"  # a format, not a path
+    assert type_satisfied("place", question, "The key bindings can be changed via a ~/.widgetrc file.")
+    assert not type_satisfied("place", question, "The key bindings can be changed in the usual way.")
+
+
+def test_a_list_item_is_read_with_its_lead_in() -> None:
+    from assistant.answering.context import in_context, lead_ins
+    from assistant.answering.evidence import candidate_sentences
+
+    text = ("The value of flags is an OR of the following constants:\n\nWQUICK\nreturn at once if nothing is ready."
+            "\n\nWSLOW\nwait for the last widget.\n\nThe call then returns.")
+    sentences = candidate_sentences([Hit(chunk=_chunk(0, text), score=1.0)])
+    by_text = {s.text: [1.0, 0.0] for s in sentences}
+    leads = lead_ins(sentences)
+    items = [s for s in sentences if s.text.startswith(("WQUICK", "WSLOW"))]
+    assert [leads[id(s)] for s in items] == ["The value of flags is an OR of the following constants:"] * 2
+    read, _ = in_context(items[1], {}, by_text, [0.0, 1.0], leads)
+    assert read.startswith("The value of flags") and "WQUICK" not in read  # the lead-in, not the first item
+    assert not any(id(s) in leads for s in sentences if s.text.startswith("The call"))  # the list has ended
+
+
+def test_a_name_the_title_gives_counts_as_mentioned() -> None:
+    from assistant.answering.evidence import gather
+    from tests.conftest import FakeEmbedder
+
+    text = "The second round of widget talks will mark a new start, the ministry said."
+    question = "Is the Zorbania meeting the first round of these widget talks?"
+    titled = _chunk(0, text, title="Widget talks set in Zorbania")
+    plain = _chunk(0, text, title="Widget talks")
+    score = {c.title: gather(question, [Hit(chunk=c, score=1.0)], FakeEmbedder()).answerability
+             for c in (titled, plain)}
+    assert score["Widget talks set in Zorbania"] > 1.5 * score["Widget talks"]  # not halved for a missing name
+
+
+def test_an_outcome_question_wants_an_outcome_stated() -> None:
+    from assistant.answering.question import asks_outcome
+
+    assert asks_outcome("What was agreed at the widget meeting?")
+    assert asks_outcome("What came out of the meeting?")
+    assert not asks_outcome("What key do I press to quit?")

@@ -85,8 +85,9 @@ def test_verbs_after_a_name_are_not_roles() -> None:
 
 
 def test_question_shapes() -> None:
-    from assistant.answering.evidence import name_coverage, reason_fit
+    from assistant.answering.evidence import reason_fit
     from assistant.answering.question import answer_type, focus_terms
+    from assistant.answering.subjects import name_coverage
 
     assert answer_type("Kremlin announced the talks on tuesday, yes?") == "yesno"
     assert answer_type("Per the State Department, are these talks meant to normalize ties?") == "yesno"
@@ -120,9 +121,9 @@ def test_role_holders_places_and_previous() -> None:
 
 
 def test_relatives_titles_outcomes_and_countries() -> None:
-    from assistant.answering.evidence import name_coverage
     from assistant.answering.question import asks_title, focus_terms
     from assistant.answering.sentence_checks import gives_title, type_satisfied
+    from assistant.answering.subjects import name_coverage
     from assistant.text import contrast, recase
 
     assert role_head("Who was Darchiyev's predecessor as Russia's ambassador to the U.S.?") == "ambassador"
@@ -234,3 +235,37 @@ def test_colon_choices_goals_replacements_and_linked_stories() -> None:
     assert focus_terms("What goal are the negotiations aimed at?") == []  # a reason, not a thing named "goal"
     assert EARLIER_ROLE.search("Whom did Alexander Darchiyev replace as ambassador?")
     assert labelled("What's the headline of the linked story?", "Related article: How Trade Wars End")
+
+
+def test_an_operator_the_passages_never_show_counts_as_a_missing_name() -> None:
+    from assistant.answering.subjects import name_coverage
+
+    question = "What does the pipe operator |> do?"
+    assert name_coverage(question, ["The pipe | sends output onward."]) == 0.0
+    assert name_coverage(question, ["x |> f() calls f with x."]) == 1.0
+    assert name_coverage("What does %in% return?", ["%in% returns a logical vector."]) == 1.0
+    assert name_coverage("Is a -- b the same as a - b?", ["No passage names it."]) == 1.0  # a dash, not a symbol
+    assert name_coverage("Is the widget fine :-)", ["No passage names it."]) == 1.0  # a smiley
+    assert name_coverage("What does `|>` do?", ["No passage names it."]) == 0.0  # a symbol in backticks
+
+
+def test_after_so_comes_the_effect_a_why_question_names() -> None:
+    from assistant.answering.evidence import reason_fit
+
+    question = "Why is reusing a widget number a problem?"
+    sentence = "Numbers are not kept in the file names, so reusing a widget number gives two files one name."
+    assert reason_fit(question, sentence) > 0.6  # the effect after ", so" is what the question asks about
+    assert reason_fit(question, "Widgets break, so the committee meets.") < 0.5
+
+
+def test_a_name_inside_a_web_address_counts_as_mentioned() -> None:
+    from assistant.answering.subjects import name_coverage
+
+    assert name_coverage("What was WidgetHub's old nickname?", ["https://docs.widgethub.org: the index"]) == 1.0
+
+
+def test_so_that_gives_a_purpose_before_it() -> None:
+    from assistant.answering.evidence import reason_fit
+
+    question = "Why does the widget cache its settings?"
+    assert reason_fit(question, "The widget caches its settings, so that startup stays fast.") > 0.6

@@ -97,3 +97,24 @@ def test_a_bracketed_range_is_no_citation_marker() -> None:
 
     assert strip_markers("It must be in the range [0, 999999999] [1].") == "It must be in the range [0, 999999999]."
     assert strip_markers("Both say so [1, 2]. Then [3]") == "Both say so. Then"
+
+
+def test_a_claim_takes_its_words_from_its_sentence_and_the_two_around_it() -> None:
+    from assistant.answering.verify import _around, _grounded
+    from assistant.models import Chunk, Hit, Sentence
+
+    text = ("The widget starts at dawn. It reads the crate list first. Then it sorts every crate by weight. "
+            "Much later, a loop in the harbour office retries the failed blocks.")
+    chunk = Chunk(id="c", source="w.txt", text=text, start=100, end=100 + len(text))
+    at = text.index("It reads")
+    hit = Hit(chunk=chunk, score=1.0)
+    sent = Sentence(text="It reads the crate list first.", start=100 + at, end=100 + at + 30, hit=hit)
+    near = _around(sent)
+    assert near.startswith("The widget starts") and near.endswith("by weight.")  # not the last sentence
+    assert _grounded("The widget reads the crate list at dawn.", text, 0.75, near)
+    claim = "The widget reads the crate list and retries failed blocks in the harbour office."
+    assert _grounded(claim, text, 0.6)  # every word is somewhere in the chunk
+    assert not _grounded(claim, text, 0.6, near)  # but "retries failed blocks … harbour office" is not near it
+    invented = "The widget reads the crate list first, sorts every crate by weight at dawn, loves green ocean tunnels."
+    assert _grounded(invented, text, 0.6)  # most of its words are there
+    assert not _grounded(invented, text, 0.6, near)  # but "loves green ocean tunnels" is the model's own

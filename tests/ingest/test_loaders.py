@@ -65,3 +65,14 @@ def test_size_limit(tmp_path: Path) -> None:
     path.write_text("word " * 1000)
     with pytest.raises(IngestError, match="limit"):
         load(path, "big.txt", 100)
+
+
+def test_a_lone_line_before_the_first_heading_titles_a_text(tmp_path: Path) -> None:
+    page = tmp_path / "widget.1.txt"
+    page.write_text("widget(1)          General Commands Manual          widget(1)\n\nNAME\n"
+                    "       widget - turn input into widgets\n\nDESCRIPTION\n       widget reads its input.\n")
+    doc = load(page, "widget.1.txt", 10_000)
+    assert doc.title == "widget(1) General Commands Manual"  # not "NAME", and the repeated name once
+    prose = tmp_path / "notes.txt"
+    prose.write_text("Some words first.\nAnd a second line.\n\nUSAGE\n\nRun it.\n")
+    assert load(prose, "notes.txt", 10_000).title == "USAGE"  # two lines before the heading: not a title
