@@ -52,11 +52,11 @@ def decode_text(data: bytes, source: str) -> str:
 def metadata(text: str, doc: Document, dated: bool = True) -> Document:
     """Fill title, URL and (when dated) the date from the text when the document states them."""
     head = text[:1500]
-    if not doc.title and doc.headings:
-        doc.title = _lead_line(text[: doc.headings[0][0]])
-    if not doc.title and doc.headings:
+    if not doc.title and doc.headings:  # a running header before the first heading, else the top heading
         top = min(level for _, level, _ in doc.headings[:20])
-        doc.title = next(title for _, level, title in doc.headings if level == top)[:200]
+        doc.title = _lead_line(text[: doc.headings[0][0]]) or next(
+            title for _, level, title in doc.headings if level == top
+        )[:200]
     if not doc.title:
         for line in text.splitlines():
             line = line.strip().lstrip("#").strip()
