@@ -7,6 +7,8 @@ import re
 from assistant.answering.verify import Verdict
 from assistant.models import Answer, Citation, Hit
 
+_MARKER = re.compile(r"(?<!\w)\[(\d+)\]")  # a citation marker, not an index such as argv[0]
+
 
 def abstention(question: str) -> str:
     """The message shown when the documents do not answer."""
@@ -21,9 +23,10 @@ def finish(base: Answer, verdict: Verdict, hits: list[Hit], draft: str, timings:
     by_number = {n: hit for n, hit in enumerate(hits, start=1)}
     quotes = {s.hit.chunk.id: s for s in verdict.cited}
     order: dict[int, int] = {}
-    for match in re.finditer(r"\[(\d+)\]", verdict.text):
-        order.setdefault(int(match.group(1)), len(order) + 1)
-    text = re.sub(r"\[(\d+)\]", lambda m: f"[{order.get(int(m.group(1)), m.group(1))}]", verdict.text)
+    for match in _MARKER.finditer(verdict.text):
+        if int(match.group(1)) in by_number:  # "argv[0]" in a quote, or a number no passage has, is not a marker
+            order.setdefault(int(match.group(1)), len(order) + 1)
+    text = _MARKER.sub(lambda m: f"[{order.get(int(m.group(1)), m.group(1))}]", verdict.text)
     citations = []
     for old, new in sorted(order.items(), key=lambda kv: kv[1]):
         hit = by_number[old]
