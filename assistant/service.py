@@ -12,13 +12,15 @@ from typing import Any
 
 from assistant import components  # noqa: F401 - registers the adapters
 from assistant.answering.attach import abstention, finish
+from assistant.answering.checking import check_reply
+from assistant.answering.choices import choice_passages
 from assistant.answering.conflicts import disagreement, disagreement_text
 from assistant.answering.date_answers import answer_dates, citations
 from assistant.answering.dates import DateAnswer, publication_date
 from assistant.answering.evidence import Evidence, gather
 from assistant.answering.publisher import answer_publisher
 from assistant.answering.question import fix_question_words, respell
-from assistant.answering.reading import passages_for, says_not_found, without_token
+from assistant.answering.reading import passages_for
 from assistant.answering.summary import (
     Overview,
     key_sentences,
@@ -27,7 +29,7 @@ from assistant.answering.summary import (
     title_match,
     which_document,
 )
-from assistant.answering.verify import Verdict, verify, verify_claims
+from assistant.answering.verify import Verdict
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -211,6 +213,8 @@ class Assistant:
         )
         if profile.reads == "passages":
             data.passages = passages_for(hits, number_of, profile.passage_chars, profile.abstain_token)
+        elif profile.reads == "choices":
+            data.passages = choice_passages(evidence.sentences, profile.choices)
         return data
 
     def _named(self, sources: Sequence[str] | None) -> list[str] | None:
@@ -255,29 +259,26 @@ class Assistant:
         try:
             for piece in gen.stream(data):
                 draft += piece
-                yield piece
+                if profile.reads != "choices":  # a choice's number is no draft to show
+                    yield piece
         except AssistantError as exc:
             log.warning("generator %s failed: %s", gen.name, exc)
             draft, failure = "", f"{exc}; showing quoted evidence instead."  # a partial draft is not shown
         timings["generate"] = _ms(t)
         base.tokens, base.prompt_tokens, base.fallback = data.completion_tokens, data.prompt_tokens, bool(failure)
-        if profile.believe_abstention and says_not_found(draft, profile.abstain_token):
+        t = time.perf_counter()
+        number_of, options = self._numbers(base.retrieved), self.settings.verify
+        verdict, outcome = check_reply(draft, data, evidence, self.embedder, options, number_of, profile)
+        timings["verify"] = _ms(t)
+        if verdict is None:  # the model's "not in the documents" is believed
             base.answer, base.draft, base.draft_outcome = abstention(base.standalone_question), draft, "abstained"
             base.notes = ["The model found no answer in what it read."]
             base.timings_ms = {**timings, "total": _ms(start)}
             yield base
             return
-        t = time.perf_counter()
-        number_of, options = self._numbers(base.retrieved), self.settings.verify
-        if profile.check == "claims":
-            claims = without_token(draft, profile.abstain_token)
-            verdict = verify_claims(claims, data, evidence, self.embedder, options, number_of, profile.on_topic_top)
-        else:
-            verdict = verify(draft, data, evidence, self.embedder, options, number_of)
-        timings["verify"] = _ms(t)
         if failure:
             verdict.notes.insert(0, failure)
-        base.draft_outcome = "failed" if failure else verdict.outcome
+        base.draft_outcome = "failed" if failure else outcome
         yield finish(base, verdict, base.retrieved, draft, {**timings, "total": _ms(start)})
 
     def evidence(

@@ -84,7 +84,10 @@ class GeneratorProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")  # a misspelt key in [profiles.<name>] is an error, never ignored
 
-    reads: Literal["sentences", "passages"] = "sentences"  # the best evidence sentences, or the retrieved chunks
+    # the best evidence sentences, the retrieved chunks, or ("choices") the best `choices` sentences numbered, of
+    # which the model names the one that answers (0: none); the chosen sentence is then quoted
+    reads: Literal["sentences", "passages", "choices"] = "sentences"
+    choices: int = Field(8, ge=1)
     prompt: str = Field("answer", pattern=r"^[\w-]+$")  # prompts/<prompt>.txt (answer_passages: [n] per claim)
     passage_chars: int = Field(4000, ge=1)  # the passages' budget in characters (about 4 per token), best first
     # its reply holding only this (case and punctuation aside) is believed as an abstention when believe_abstention

@@ -40,6 +40,8 @@ BIG = ROOT / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 READER = {"reads": "passages", "prompt": "answer_passages", "believe_abstention": True, "check": "claims",
           "abstain_threshold": 0.25}
 BIG_MODEL = {"n_ctx": 4096, "max_tokens": 160}
+# or it names which of the best evidence sentences answers (0: none), and that sentence is quoted
+CHOOSER = {"reads": "choices", "prompt": "choose", "believe_abstention": True, "abstain_threshold": 0.25}
 
 
 def configs(gguf: Path) -> list[tuple[str, str, dict[str, Any]]]:
@@ -49,6 +51,9 @@ def configs(gguf: Path) -> list[tuple[str, str, dict[str, Any]]]:
         local = LocalLLMSettings(gguf_path=str(gguf), **BIG_MODEL)
         rows.append(("local-1.5b", "local", {"local": local, "profiles": {"local": GeneratorProfile(**READER)}}))
         rows.append(("openai-1.5b", "openai", {"profiles": {"openai": GeneratorProfile(**READER)}}))
+        chooser = LocalLLMSettings(gguf_path=str(gguf), n_ctx=4096, max_tokens=8)
+        rows.append(("local-1.5b-choose", "local", {"local": chooser,
+                                                    "profiles": {"local": GeneratorProfile(**CHOOSER)}}))
     return rows
 
 

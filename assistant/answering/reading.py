@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answering.conflicts import addresses_assistant
-from assistant.models import Hit
+from assistant.models import Chunk, Hit
 from assistant.text import answer_spans, fold
 
 
@@ -24,13 +24,17 @@ def passages_for(
             continue
         if not out:
             text = text[: max(budget_chars, 1)]
-        section = chunk.section_at(chunk.start)
-        where = section if chunk.title and section.startswith(chunk.title) else " › ".join(
-            part for part in (chunk.title, section) if part)
-        where = "" if addresses_assistant(where) else where
-        out.append((number_of[chunk.id], where, text))
+        out.append((number_of[chunk.id], where_of(chunk, chunk.start), text))
         used += len(text)
     return out
+
+
+def where_of(chunk: Chunk, at: int) -> str:
+    """ "Title › Section" of a place in a chunk (empty when it addresses the assistant)."""
+    section = chunk.section_at(at)
+    where = section if chunk.title and section.startswith(chunk.title) else " › ".join(
+        part for part in (chunk.title, section) if part)
+    return "" if addresses_assistant(where) else where
 
 
 def without_instructions(text: str, token: str = "") -> str:

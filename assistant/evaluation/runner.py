@@ -200,6 +200,7 @@ def _item_json(o: Outcome) -> dict[str, Any]:
         "seconds": round(o.seconds, 3),
         "tokens": o.answer.tokens,
         "draft": o.answer.draft_outcome,
+        "draft_text": o.answer.draft,
     }
 
 

@@ -14,21 +14,6 @@ from assistant.models import Chunk, GenerationInput, Hit
 from assistant.service import Assistant
 from assistant.settings import GeneratorProfile, Settings
 
-MANUAL = """# Backup tool manual
-
-## Schedule
-
-The backup tool writes a compressed archive of the home directories to /var/backups every night at 02:00.
-Each archive is named after the date on which it was made.
-
-## Retention
-
-Archives older than 30 days are deleted by the cleanup job. The cleanup job runs once a week, on Sunday.
-
-## Restoring
-
-To restore a single file, run restore-file with the name of the archive and the path of the file.
-"""
 CAPABLE = GeneratorProfile(
     reads="passages", prompt="answer_passages", believe_abstention=True, check="claims", abstain_threshold=0.0
 )
@@ -48,16 +33,6 @@ class Reader:
         half = len(self.reply) // 2
         yield self.reply[:half]
         yield self.reply[half:]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One index of the manual (real encoder), shared by the tests of this module."""
-    root = tmp_path_factory.mktemp("reading")
-    (root / "docs").mkdir()
-    (root / "docs" / "backup.md").write_text(MANUAL, encoding="utf-8")
-    Assistant(Settings(index_dir=root / "index")).ingest([root / "docs"], progress=False)
-    return root / "index"
 
 
 def _ask(index: Path, reply: str, question: str, profile: GeneratorProfile = CAPABLE) -> tuple[Any, Reader]:
